@@ -1,0 +1,48 @@
+"""`myovox` command line: one subcommand per job, each living in the stage that does the work.
+
+Each entry names a module with `add_arguments(parser)` and `run(args) -> int`; modules are imported
+only when their command runs, so `myovox monitor` never loads Qt, torch or llama.cpp.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("myovox.run", "start myovox (until the app lands: replay the demo clip and monitor bursts)"),
+    "profiles": ("myovox.profiles.cli", "list the device profiles and check they load"),
+    "replay": ("myovox.stream.replay", "publish a recording as a live LSL stream, paced in real time"),
+    "monitor": ("myovox.stream.monitor", "connect to an LSL EMG stream and print bursts and stream state"),
+    "eval-bursts": ("myovox.signal.evaluate", "burst detection on the real recordings: detected reps, lag, false bursts"),
+    "bench": ("myovox.bench", "benchmarks: throughput, latency, memory (prints figures)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="myovox", description="sEMG bursts to speech, offline, at the bedside")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=module)
+        # Arguments are added lazily in main() for the chosen command only.
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        parser.print_help() if not argv or argv[0] in ("-h", "--help") else parser.error(f"unknown command {argv[0]!r}")
+        return 0
+    name = argv[0]
+    module = importlib.import_module(COMMANDS[name][0])
+    sub = argparse.ArgumentParser(prog=f"myovox {name}", description=COMMANDS[name][1])
+    module.add_arguments(sub)
+    args = sub.parse_args(argv[1:])
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

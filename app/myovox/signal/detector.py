@@ -1,0 +1,127 @@
+"""Burst detection on the TKEO envelope: rest threshold, hysteresis, minimum duration, refractory period.
+
+Works on sample indices, not wall time, so a recording replayed at any speed gives the same bursts.
+The state machine jumps between threshold crossings with `np.flatnonzero` instead of looping over
+samples, which keeps it far faster than real time at 16 channels and 2 kHz.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..events import Burst, BurstEnd, Threshold
+
+
+def estimate_threshold(rest_envelope: np.ndarray, k: float, hysteresis: float) -> Threshold:
+    """Per-channel baseline (median) and spread (scaled MAD) of a rest envelope.
+
+    A channel with no spread at all (disconnected, or a flat test signal) gets a floor so that it
+    does not fire on the first bit of noise.
+    """
+    env = np.asarray(rest_envelope, dtype=np.float64)
+    if env.ndim != 2 or env.shape[0] < 10:
+        raise ValueError(f"rest envelope must be (samples >= 10, channels), got {env.shape}")
+    base = np.median(env, axis=0)
+    spread = 1.4826 * np.median(np.abs(env - base), axis=0)
+    positive = spread[spread > 0]
+    floor = 0.05 * float(np.median(positive)) if positive.size else 1e-12
+    spread = np.maximum(spread, max(floor, 1e-12))
+    return Threshold(tuple(base.tolist()), tuple(spread.tolist()), float(k), float(hysteresis), env.shape[0])
+
+
+class BurstDetector:
+    """Turns envelope chunks into `Burst` (confirmed) and `BurstEnd` events.
+
+    A burst starts where at least `min_channels` channels exceed the on-threshold, is confirmed once
+    it has stayed above the off-threshold for `min_samples`, ends when it drops below the
+    off-threshold, and no new burst may start for `refractory_samples` after an end.
+    """
+
+    IDLE, CANDIDATE, ACTIVE = 0, 1, 2
+
+    def __init__(self, threshold: Threshold, min_samples: int, refractory_samples: int, min_channels: int = 1):
+        self.threshold = threshold
+        self.min_samples = max(1, int(min_samples))
+        self.refractory_samples = max(0, int(refractory_samples))
+        self.min_channels = max(1, int(min_channels))
+        self._base = np.asarray(threshold.baseline)
+        self._spread = np.asarray(threshold.spread)
+        self.state = self.IDLE
+        self._onset = 0
+        self._onset_time = 0.0
+        self._peak = 0.0
+        self._channels = np.zeros(len(self._base), dtype=bool)
+        self._refractory_until = 0
+        self._burst: Burst | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state != self.IDLE
+
+    def scores(self, env: np.ndarray) -> np.ndarray:
+        """Envelope in units of rest spread above baseline, per channel."""
+        return (env - self._base) / self._spread
+
+    def process(self, env: np.ndarray, first_index: int, times: np.ndarray) -> list:
+        """`env` is (n x channels); `first_index` is the absolute index of its first sample."""
+        n = env.shape[0]
+        if n == 0:
+            return []
+        z = self.scores(env)
+        k = self.threshold.k
+        on = (z > k).sum(axis=1) >= self.min_channels
+        above_off = (z > k * self.threshold.hysteresis).sum(axis=1) >= self.min_channels
+        zmax = z.max(axis=1)
+        events: list = []
+        pos = 0
+        while pos < n:
+            if self.state == self.IDLE:
+                start = max(pos, self._refractory_until - first_index)
+                if start >= n:
+                    break
+                hits = np.flatnonzero(on[start:])
+                if hits.size == 0:
+                    break
+                i = start + int(hits[0])
+                self.state = self.CANDIDATE
+                self._onset = first_index + i
+                self._onset_time = float(times[i])
+                self._peak = -np.inf
+                self._channels[:] = False
+                pos = i
+                continue
+            # CANDIDATE or ACTIVE: run until the envelope drops below the off-threshold
+            drops = np.flatnonzero(~above_off[pos:])
+            end = pos + int(drops[0]) if drops.size else n
+            if end > pos:
+                self._peak = max(self._peak, float(zmax[pos:end].max()))
+                self._channels |= (z[pos:end] > k).any(axis=0)
+            if self.state == self.CANDIDATE:
+                confirm = self._onset + self.min_samples - first_index  # local index of confirmation
+                if confirm < end:  # stayed up long enough: confirmed at sample `confirm`
+                    c = max(confirm, 0)
+                    self._burst = Burst(
+                        onset_index=self._onset,
+                        onset_time=self._onset_time,
+                        confirmed_index=first_index + c,
+                        confirmed_time=float(times[c]),
+                        peak=self._peak,
+                        channels=tuple(int(ch) for ch in np.flatnonzero(self._channels)),
+                    )
+                    events.append(self._burst)
+                    self.state = self.ACTIVE
+            if end >= n:
+                break
+            # dropped below the off-threshold at local index `end`
+            if self.state == self.ACTIVE:
+                events.append(BurstEnd(
+                    onset_index=self._onset,
+                    onset_time=self._onset_time,
+                    offset_index=first_index + end,
+                    offset_time=float(times[end]),
+                    peak=self._peak,
+                    channels=tuple(int(ch) for ch in np.flatnonzero(self._channels)),
+                ))
+                self._refractory_until = first_index + end + self.refractory_samples
+            self.state = self.IDLE  # a candidate shorter than the minimum duration is dropped silently
+            pos = end
+        return events

@@ -1,0 +1,91 @@
+"""Causal IIR filters that carry their state across chunks, so chunked output equals whole-signal output."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal as sps
+
+from ..profiles import FilterSettings
+
+
+def design_emg_sos(settings: FilterSettings, rate_hz: float) -> np.ndarray:
+    """Butterworth band-pass (and an optional mains notch) as second-order sections."""
+    nyq = rate_hz / 2
+    hi = min(settings.lowpass_hz, 0.95 * nyq)
+    sos = sps.butter(settings.order, [settings.highpass_hz, hi], btype="bandpass", fs=rate_hz, output="sos")
+    if settings.notch_hz and settings.notch_hz < nyq:
+        b, a = sps.iirnotch(settings.notch_hz, settings.notch_q, fs=rate_hz)
+        sos = np.vstack([sos, sps.tf2sos(b, a)])
+    return sos
+
+
+class CausalFilter:
+    """`sosfilt` over (samples x channels) chunks with per-channel state.
+
+    The state starts at the steady state for the first sample seen, so an amplifier's DC offset
+    (thousands of counts on some) does not ring through the first second of a session.
+    """
+
+    def __init__(self, sos: np.ndarray, channels: int, settle_on_first: bool = True):
+        self.sos = np.asarray(sos, dtype=np.float64)
+        self.channels = channels
+        self.settle_on_first = settle_on_first
+        self._zi: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self._zi = None
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[0] == 0:
+            return x.copy()
+        if self._zi is None:
+            zi = sps.sosfilt_zi(self.sos)[:, :, None]  # (sections, 2, 1)
+            first = x[0][None, None, :] if self.settle_on_first else np.zeros((1, 1, self.channels))
+            self._zi = zi * first
+        y, self._zi = sps.sosfilt(self.sos, x, axis=0, zi=self._zi)
+        return y
+
+
+class Tkeo:
+    """Teager-Kaiser energy, made causal by a one-sample delay: psi[n-1] = x[n-1]^2 - x[n-2] x[n].
+
+    Output sample n is the energy centred on input sample n-1; the first two outputs of a stream are 0.
+    """
+
+    def __init__(self, channels: int):
+        self._hist: np.ndarray | None = None  # the last two input samples
+        self.channels = channels
+
+    def reset(self) -> None:
+        self._hist = None
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        n = x.shape[0]
+        if n == 0:
+            return x.copy()
+        if self._hist is None:
+            ext = np.vstack([np.repeat(x[:1], 2, axis=0), x])  # flat past: zero energy at the start
+        else:
+            ext = np.vstack([self._hist, x])
+        self._hist = ext[-2:].copy()
+        mid = ext[1:-1]
+        return mid * mid - ext[:-2] * ext[2:]
+
+
+class Envelope:
+    """Smoothed non-negative TKEO energy: |psi| through a 2nd-order Butterworth low-pass."""
+
+    def __init__(self, channels: int, rate_hz: float, corner_hz: float):
+        sos = sps.butter(2, corner_hz, btype="lowpass", fs=rate_hz, output="sos")
+        self._tkeo = Tkeo(channels)
+        self._lp = CausalFilter(sos, channels, settle_on_first=False)
+
+    def reset(self) -> None:
+        self._tkeo.reset()
+        self._lp.reset()
+
+    def process(self, filtered: np.ndarray) -> np.ndarray:
+        env = self._lp.process(np.abs(self._tkeo.process(filtered)))
+        np.maximum(env, 0.0, out=env)  # the low-pass can undershoot just below zero
+        return env
