@@ -1,0 +1,144 @@
+"""A small word n-gram model: the fallback that always answers, in microseconds, with no model file.
+
+Stupid backoff (Brants et al. 2007) over word trigrams: cheap to train on a few hundred phrases,
+good enough to rank next words, complete a partial word and expand an abbreviation by beam search.
+An optional unigram prior (word -> count from a larger word list) widens the vocabulary beyond the
+training phrases. Pure stdlib.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter, defaultdict
+from typing import Iterable, Mapping, Sequence
+
+from .text import words
+
+BOS = "<s>"
+EOS = "</s>"
+BACKOFF = 0.4
+
+
+class NGramModel:
+    """Word trigram counts with stupid-backoff scores; `prior` adds vocabulary from a word list."""
+
+    def __init__(self, order: int = 3, prior: Mapping[str, float] | None = None, prior_weight: float = 0.5):
+        if order < 1:
+            raise ValueError("order must be >= 1")
+        self.order = order
+        self.counts: dict[tuple[str, ...], Counter] = defaultdict(Counter)  # history -> next-word counts
+        self.unigrams: Counter = Counter()
+        self.prior: dict[str, float] = {}
+        self.prior_weight = prior_weight if prior else 0.0
+        if prior:
+            total = float(sum(prior.values())) or 1.0
+            self.prior = {w: c / total for w, c in prior.items() if w}
+        self._total = 0
+        self._by_prefix_cache: dict[str, list[str]] = {}
+
+    # ---- training -------------------------------------------------------------------------
+    def train(self, phrases: Iterable[str]) -> "NGramModel":
+        for phrase in phrases:
+            self.add(phrase)
+        return self
+
+    def add(self, phrase: str, weight: int = 1) -> None:
+        """Count one phrase (the patient's own phrases are added as they are spoken)."""
+        toks = words(phrase)
+        if not toks:
+            return
+        seq = [BOS] * (self.order - 1) + toks + [EOS]
+        for i in range(self.order - 1, len(seq)):
+            w = seq[i]
+            for k in range(self.order):
+                hist = tuple(seq[i - k:i]) if k else ()
+                self.counts[hist][w] += weight
+            if w != EOS:
+                self.unigrams[w] += weight
+            self._total += weight
+        self._by_prefix_cache.clear()
+
+    # ---- scoring --------------------------------------------------------------------------
+    @property
+    def vocabulary(self) -> set[str]:
+        return set(self.unigrams) | set(self.prior)
+
+    def _unigram(self, w: str) -> float:
+        total = self._total
+        p_corpus = self.counts[()][w] / total if total else 0.0
+        p_prior = self.prior.get(w, 0.0)
+        p = (1 - self.prior_weight) * p_corpus + self.prior_weight * p_prior
+        return p if p > 0 else 1e-9
+
+    def score(self, word: str, history: Sequence[str]) -> float:
+        """Stupid-backoff score of `word` after `history` (lower-case words; BOS padded)."""
+        hist = ([BOS] * (self.order - 1) + list(history))[-(self.order - 1):] if self.order > 1 else []
+        factor = 1.0
+        for k in range(len(hist), 0, -1):
+            h = tuple(hist[-k:])
+            c = self.counts.get(h)
+            if c and c[word]:
+                return factor * c[word] / sum(c.values())
+            factor *= BACKOFF
+        return factor * self._unigram(word)
+
+    def log_score(self, word: str, history: Sequence[str]) -> float:
+        return math.log(self.score(word, history))
+
+    # ---- tasks ----------------------------------------------------------------------------
+    def words_with_prefix(self, prefix: str) -> list[str]:
+        """Vocabulary words starting with `prefix`, most frequent first (cached per prefix)."""
+        if prefix in self._by_prefix_cache:
+            return self._by_prefix_cache[prefix]
+        vocab = self.vocabulary
+        out = sorted((w for w in vocab if w.startswith(prefix)), key=lambda w: -self._unigram(w))
+        if len(self._by_prefix_cache) > 4096:
+            self._by_prefix_cache.clear()
+        self._by_prefix_cache[prefix] = out
+        return out
+
+    def next_words(self, history: Sequence[str], prefix: str = "", n: int = 5, pool: int = 400) -> list[tuple[str, float]]:
+        """Top-n words that start with `prefix` after `history`, with log scores, best first."""
+        hist = list(history)
+        cands: set[str] = set()
+        # Words seen after this history (at every backoff level) plus the most frequent words overall.
+        padded = ([BOS] * (self.order - 1) + hist)
+        for k in range(self.order - 1, 0, -1):
+            c = self.counts.get(tuple(padded[-k:]))
+            if c:
+                cands.update(w for w in c if w != EOS and w.startswith(prefix))
+        cands.update(self.words_with_prefix(prefix)[:pool])
+        scored = [(w, self.log_score(w, hist)) for w in cands]
+        return heapq.nlargest(n, scored, key=lambda t: t[1])
+
+    def expand_abbreviation(self, letters: str, history: Sequence[str] = (), n: int = 5, beam: int = 24,
+                            per_letter: int = 300) -> list[tuple[str, float]]:
+        """Beam search for word sequences whose initials are `letters`; log scores include the end of phrase."""
+        letters = "".join(ch for ch in letters.lower() if ch.isalnum())
+        if not letters:
+            return []
+        beams: list[tuple[float, list[str]]] = [(0.0, list(history))]
+        start = len(history)
+        for ch in letters:
+            pool = self.words_with_prefix(ch)[:per_letter]
+            if not pool:
+                return []
+            grown: list[tuple[float, list[str]]] = []
+            for lp, seq in beams:
+                for w in pool:
+                    grown.append((lp + self.log_score(w, seq), seq + [w]))
+            beams = heapq.nlargest(beam, grown, key=lambda t: t[0])
+        finished = [(lp + self.log_score(EOS, seq), seq[start:]) for lp, seq in beams]
+        finished.sort(key=lambda t: -t[0])
+        return [(" ".join(seq), lp) for lp, seq in finished[:n]]
+
+    def phrase_log_score(self, phrase: str) -> float:
+        """Mean per-word log score of a whole phrase (with its end), for re-ranking candidates."""
+        toks = words(phrase)
+        if not toks:
+            return -1e9
+        total, hist = 0.0, []
+        for w in toks + [EOS]:
+            total += self.log_score(w, hist)
+            hist.append(w)
+        return total / (len(toks) + 1)

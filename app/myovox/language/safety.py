@@ -1,0 +1,77 @@
+"""Candidate filtering: drop what should never be offered as the patient's voice.
+
+Empty, repeated, garbled and offensive candidates are dropped. Words the patient typed or said
+themselves are always allowed: we must never censor the patient, only the machine. Pure stdlib.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .api import Candidate
+from .text import normalize, words
+
+# A short list of slurs and strong profanity that a model must not put in the patient's mouth.
+# (Matched as whole words; the patient may still type any of them.)
+OFFENSIVE = frozenset(
+    """fuck fucking fucked fucker motherfucker shit shitty bullshit bitch bitches cunt asshole
+    bastard dick cock pussy slut whore retard retarded nigger nigga faggot fag dyke kike spic
+    chink tranny wanker twat prick""".split()
+)
+
+_ALLOWED_CHARS = re.compile(r"^[A-Za-z0-9 ,.'’?!:;\-()\"/&%$]+$")
+_VOWEL = re.compile(r"[aeiouy]")
+MAX_WORDS = 20
+MAX_WORD_LEN = 20
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""
+
+
+def judge(text: str, allowed_words: Iterable[str] = ()) -> Verdict:
+    """Is `text` fit to offer? `allowed_words` are the patient's own words (never dropped as offensive)."""
+    stripped = text.strip()
+    if not stripped or not words(stripped):
+        return Verdict(False, "empty")
+    allowed = {w for w in allowed_words}
+    toks = words(stripped)
+    if not _ALLOWED_CHARS.match(stripped):
+        return Verdict(False, "garbled: unusual characters")
+    if len(toks) > MAX_WORDS:
+        return Verdict(False, "garbled: too long")
+    for w in toks:
+        if w in allowed:
+            continue
+        if len(w) > MAX_WORD_LEN:
+            return Verdict(False, "garbled: overlong word")
+        if len(w) > 4 and w.isalpha() and not _VOWEL.search(w):
+            return Verdict(False, "garbled: unpronounceable word")
+        if w in OFFENSIVE:
+            return Verdict(False, "offensive")
+    for i in range(2, len(toks)):
+        if toks[i] == toks[i - 1] == toks[i - 2]:
+            return Verdict(False, "garbled: stutter")
+    if len(toks) >= 6 and len(set(toks)) <= len(toks) // 2:
+        return Verdict(False, "garbled: repetitive")
+    return Verdict(True)
+
+
+def filter_candidates(candidates: Sequence[Candidate], allowed_words: Iterable[str] = (),
+                      already: Iterable[Candidate] = ()) -> list[Candidate]:
+    """Keep fit candidates, drop repeats of each other and of `already` (same words = same candidate)."""
+    allowed = set(allowed_words)
+    seen = {normalize(c.text) for c in already}
+    out = []
+    for c in candidates:
+        key = normalize(c.text)
+        if key in seen:
+            continue
+        if c.source != "typed" and not judge(c.text, allowed).ok:
+            continue
+        seen.add(key)
+        out.append(c)
+    return out

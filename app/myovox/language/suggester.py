@@ -1,0 +1,276 @@
+"""The concrete `Suggester` the speller and the simulator use: retrieval first, the LLM fills, n-gram always answers.
+
+Order of every answer: phrases from the patient's memory (instant, their own words), then model
+generations while the deadline allows, then the n-gram fallback so there is always something to
+choose. Scores are put on one scale so they are comparable within an answer: memory in (2, 3),
+LLM in (1, 2), n-gram and templates in (0, 1). Nothing here speaks: these are suggestions only.
+
+Constructible cheaply with no model at all (`LanguageSuggester(memory, ngram)`), then `status` says
+why the model is absent; `open_suggester()` wires the user's memory file and the model setting.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from . import prompts
+from .api import Candidate
+from .backend import LanguageBackend
+from .generation import TextGenerator
+from .memory import PhraseMemory, load_starter_phrases
+from .ngram import NGramModel
+from .safety import filter_candidates, judge
+from .text import normalize, words
+
+DEFAULT_DEADLINE_S = 1.5
+# Fallback phrases built around the patient's keywords when neither memory nor model has one; ranked by the n-gram.
+LABEL_TEMPLATES = ("I want {k}.", "I need {k}.", "Please {k}.", "I am {k}.", "My {k}.", "Can I have {k}?", "{K}.")
+
+
+def _display_word(w: str) -> str:
+    """'i' and its contractions are written capitalised; other words as the model spelled them."""
+    return "I" + w[1:] if w == "i" or w.startswith("i'") else w
+
+
+def _squash(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+
+
+@dataclass
+class CallReport:
+    """What the last call did, for the status line, benchmarks and tests (content-free)."""
+
+    task: str = ""
+    sources: tuple[str, ...] = ()
+    llm_used: bool = False
+    llm_attempts: int = 0
+    deadline_hit: bool = False
+    fallback_reason: str = ""
+    first_candidate_s: float | None = None
+    elapsed_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+class LanguageSuggester:
+    """Implements `myovox.language.api.Suggester`."""
+
+    def __init__(self, memory: PhraseMemory | None = None, ngram: NGramModel | None = None,
+                 backend: LanguageBackend | TextGenerator | None = None, deadline_s: float = DEFAULT_DEADLINE_S,
+                 no_model_reason: str = "no language model configured"):
+        self.memory = memory if memory is not None else PhraseMemory(load_starter_phrases())
+        if ngram is None:
+            ngram = NGramModel().train(load_starter_phrases())
+            ngram.train(self.memory.learned_phrases())
+        self.ngram = ngram
+        self.backend = backend
+        self.deadline_s = deadline_s
+        self.no_model_reason = no_model_reason
+        self.last = CallReport()
+        self.use_llm_for_words = True
+
+    # ---- model state ----------------------------------------------------------------------
+    @property
+    def generator(self) -> TextGenerator | None:
+        b = self.backend
+        if b is None:
+            return None
+        if isinstance(b, LanguageBackend):
+            return b.generator if b.state == "ready" else None
+        return b
+
+    @property
+    def status(self) -> str:
+        """One line for the speller: which model serves suggestions, or why none does."""
+        b = self.backend
+        if b is None:
+            why = self.no_model_reason
+        elif isinstance(b, LanguageBackend):
+            if b.state == "ready":
+                return b.message
+            why = b.message
+        else:
+            return f"language model ready: {getattr(b, 'name', 'generator')}"
+        extra = f"; {self.memory.problem}" if self.memory.problem else ""
+        return f"suggestions from phrase memory and word list only: {why}{extra}"
+
+    # ---- helpers --------------------------------------------------------------------------
+    def _allowed_words(self, *typed: str) -> set[str]:
+        allowed = {w for t in typed for w in words(t)}
+        for p in self.memory.learned_phrases():
+            allowed.update(words(p))
+        return allowed
+
+    def _begin(self, task: str, deadline_s: float | None) -> tuple[float, float]:
+        now = time.monotonic()
+        self.last = CallReport(task=task)
+        return now, now + (self.deadline_s if deadline_s is None else deadline_s)
+
+    def _finish(self, out: list[Candidate], t0: float, first: float | None) -> list[Candidate]:
+        self.last.elapsed_s = time.monotonic() - t0
+        self.last.first_candidate_s = first
+        self.last.sources = tuple(c.source for c in out)
+        return out
+
+    def _llm_fill(self, out: list[Candidate], n: int, prompt: str, deadline: float, allowed: set[str], *,
+                  grammar: str | None, max_tokens: int, accept) -> None:
+        """Sample the model (greedy first, then varied) until n candidates or the deadline."""
+        gen = self.generator
+        if gen is None:
+            self.last.fallback_reason = self.status
+            return
+        attempts = 0
+        while len(out) < n and attempts < 2 * n:
+            if time.monotonic() >= deadline:
+                self.last.deadline_hit = True
+                self.last.fallback_reason = "deadline reached: filled from the n-gram"
+                return
+            g = gen.generate(prompt, max_tokens=max_tokens, stop=("\n",), temperature=0.0 if attempts == 0 else 0.9,
+                             grammar=grammar, deadline=deadline, seed=attempts)
+            attempts += 1
+            self.last.llm_attempts = attempts
+            self.last.llm_used = True
+            if not g.complete:
+                if g.reason == "deadline" or time.monotonic() >= deadline:
+                    self.last.deadline_hit = True
+                    self.last.fallback_reason = "deadline reached: filled from the n-gram"
+                else:
+                    self.last.fallback_reason = g.reason or "model gave no answer"
+                return
+            text = " ".join(g.text.strip().split())
+            if not text or not accept(text):
+                continue
+            cand = Candidate(text, 1.0 + _squash(g.mean_logprob + 3.0), "llm")
+            out.extend(filter_candidates([cand], allowed, already=out))
+
+    # ---- the Suggester protocol -------------------------------------------------------------
+    def phrases_from_labels(self, labels: Sequence[str], context: Sequence[str] = (), n: int = 5,
+                            deadline_s: float | None = None) -> list[Candidate]:
+        t0, deadline = self._begin("labels", deadline_s)
+        labels = [lab.strip() for lab in labels if lab and lab.strip()]
+        if not labels:
+            return self._finish([], t0, None)
+        allowed = self._allowed_words(*labels)
+        out = [Candidate(c.text, 2.0 + _squash(c.score - 1.0), "memory")
+               for c in filter_candidates(self.memory.search_labels(labels, n), allowed)]
+        first = time.monotonic() - t0 if out else None
+        if len(out) < n:
+            self._llm_fill(out, n, prompts.labels_prompt(labels, context), deadline, allowed, grammar=None,
+                           max_tokens=24, accept=lambda t: len(words(t)) <= 15)
+            if first is None and out:
+                first = time.monotonic() - t0
+        if len(out) < n:
+            k = " ".join(labels)
+            tmpl = [t.format(k=k, K=k[:1].upper() + k[1:]) for t in LABEL_TEMPLATES]
+            ranked = sorted(tmpl, key=lambda p: -self.ngram.phrase_log_score(p))
+            fill = [Candidate(p, _squash(self.ngram.phrase_log_score(p) + 5.0) * 0.99, "ngram") for p in ranked]
+            out.extend(filter_candidates(fill, allowed, already=out)[: n - len(out)])
+        return self._finish(out[:n], t0, first if first is not None else time.monotonic() - t0)
+
+    def expand_abbreviation(self, abbreviation: str, context: Sequence[str] = (), n: int = 5,
+                            deadline_s: float | None = None) -> list[Candidate]:
+        t0, deadline = self._begin("abbreviation", deadline_s)
+        letters = "".join(ch for ch in abbreviation.lower() if ch.isalnum())
+        if not letters:
+            return self._finish([], t0, None)
+        allowed = self._allowed_words(*context)
+        out = [Candidate(c.text, 2.0 + _squash(c.score - 1.0), "memory")
+               for c in filter_candidates(self.memory.search_abbreviation(letters, n), allowed)]
+        # Only exact-initial matches count as expansions; prefix matches (still typing) stay only if room.
+        first = time.monotonic() - t0 if out else None
+
+        def matches(t: str) -> bool:
+            return "".join(w[0] for w in words(t)) == letters
+
+        if sum(1 for c in out if matches(c.text)) < n:
+            exact = [c for c in out if matches(c.text)]
+            partial = [c for c in out if not matches(c.text)]
+            out = exact
+            self._llm_fill(out, n, prompts.abbreviation_prompt(letters, context), deadline, allowed,
+                           grammar=prompts.abbreviation_grammar(letters), max_tokens=4 * len(letters) + 4,
+                           accept=matches)
+            if first is None and out:
+                first = time.monotonic() - t0
+            if len(out) < n:
+                history = words(context[-1]) if context else []
+                fill = [Candidate(p[:1].upper() + p[1:], _squash(lp / (len(letters) + 1) + 5.0) * 0.99, "ngram")
+                        for p, lp in self.ngram.expand_abbreviation(letters, history[-2:], n=n)]
+                out.extend(filter_candidates(fill, allowed, already=out))
+            out.extend(filter_candidates(partial, allowed, already=out))
+        return self._finish(out[:n], t0, first if first is not None else time.monotonic() - t0)
+
+    def predict_words(self, text: str, n: int = 5, deadline_s: float | None = None) -> list[Candidate]:
+        """Candidate.text is the whole word that replaces the partial last word (or the next word)."""
+        t0, deadline = self._begin("words", deadline_s)
+        if text and not text[-1].isspace() and words(text[-1:]):
+            cut = len(text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'"))
+            before, partial = text[:cut], text[cut:].lower()
+        else:
+            before, partial = text, ""
+        history = words(before)
+        allowed = self._allowed_words(text)
+        out: list[Candidate] = []
+        # Memory: the next word of a remembered phrase that begins with what has been typed.
+        for c in self.memory.search_prefix(before, n=50) if history else []:
+            ws = words(c.text)
+            if len(ws) > len(history) and ws[len(history)].startswith(partial):
+                out.extend(filter_candidates([Candidate(_display_word(ws[len(history)]), 2.0 + _squash(c.score - 1.0), "memory")],
+                                             allowed, already=out))
+            if len(out) >= 2:
+                break
+        first = time.monotonic() - t0 if out else None
+        gen = self.generator if self.use_llm_for_words else None
+        if gen is not None and len(out) < n:
+            if time.monotonic() >= deadline:
+                self.last.deadline_hit = True
+                self.last.fallback_reason = "deadline reached: filled from the n-gram"
+            else:
+                g = gen.generate(prompts.word_prompt(before), max_tokens=6, stop=(), temperature=0.0,
+                                 grammar=prompts.word_grammar(partial), deadline=deadline)
+                self.last.llm_used, self.last.llm_attempts = True, 1
+                ws = words(g.text)
+                if g.complete and ws and ws[0].startswith(partial):
+                    out.extend(filter_candidates([Candidate(_display_word(ws[0]), 1.0 + _squash(g.mean_logprob + 3.0), "llm")],
+                                                 allowed, already=out))
+                elif not g.complete:
+                    self.last.deadline_hit = g.reason == "deadline" or time.monotonic() >= deadline
+                    self.last.fallback_reason = g.reason
+                if first is None and out:
+                    first = time.monotonic() - t0
+        elif gen is None:
+            self.last.fallback_reason = self.status
+        if len(out) < n:
+            fill = [Candidate(_display_word(w), _squash(lp + 5.0) * 0.99, "ngram")
+                    for w, lp in self.ngram.next_words(history, partial, n=n + len(out))]
+            out.extend(filter_candidates(fill, allowed, already=out))
+        return self._finish(out[:n], t0, first if first is not None else time.monotonic() - t0)
+
+    def learn(self, phrase: str) -> None:
+        if not normalize(phrase):
+            return
+        self.memory.learn(phrase)
+        self.ngram.add(phrase)
+
+
+def user_memory_path() -> Path:
+    import platformdirs  # noqa: PLC0415
+
+    return Path(platformdirs.user_data_dir("myovox", appauthor=False)) / "language" / "phrase_memory.json"
+
+
+def open_suggester(model_setting: str | None = None, *, use_model: bool = True, load_in_background: bool = True,
+                   deadline_s: float = DEFAULT_DEADLINE_S, memory_path: Path | None = None,
+                   n_threads: int = 2, progress=None) -> LanguageSuggester:
+    """The bedside suggester: the patient's memory file, starter phrases, n-gram, and (optionally) the model."""
+    starter = load_starter_phrases()
+    memory = PhraseMemory(starter, memory_path or user_memory_path())
+    ngram = NGramModel().train(starter)
+    ngram.train(memory.learned_phrases())
+    backend = None
+    reason = "the language model is switched off in the settings"
+    if use_model:
+        backend = LanguageBackend(model_setting, n_threads=n_threads, progress=progress)
+        backend.start() if load_in_background else backend.load_now()
+    return LanguageSuggester(memory, ngram, backend, deadline_s=deadline_s, no_model_reason=reason)
