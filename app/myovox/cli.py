@@ -16,7 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("myovox.stream.replay", "publish a recording as a live LSL stream, paced in real time"),
     "monitor": ("myovox.stream.monitor", "connect to an LSL EMG stream and print bursts and stream state"),
     "eval-bursts": ("myovox.signal.evaluate", "burst detection on the real recordings: detected reps, lag, false bursts"),
+    "train": ("myovox.training.train", "pre-train a gesture encoder on the shared data and export ONNX + model card"),
+    "evaluate": ("myovox.decode.evaluate", "gesture accuracy protocols: encoder vs LDA baseline (JSON, Markdown, PNG)"),
     "bench": ("myovox.bench", "benchmarks: throughput, latency, memory (prints figures)"),
+    "simulate": ("myovox.simulate.run", "communication-rate simulator: wpm, gestures/char, savings, errors per mode"),
 }
 
 

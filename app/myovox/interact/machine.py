@@ -1,0 +1,411 @@
+"""The speller's state machine: gesture decisions and clock ticks in, selections and intents out.
+
+Pure: no Qt, no device, no clock of its own (time arrives with the events), no call into the language
+layer (it emits `RequestSuggestions` and accepts `SuggestionsReady`). The state is one immutable value,
+so the UI, the simulator and the exhaustive tests can copy it, replay it and compare it freely.
+
+Modes follow how many gestures the patient's calibration found reliable:
+- SCAN (1 gesture): the highlight moves by itself (row, then cell); a burst selects what was highlighted
+  when the burst *began*, so a decision that arrives a window later never selects the next item.
+- STEP (2-3 gestures): one gesture steps the highlight, one selects (a third may be a shortcut).
+- DIRECT (4+ gestures): next, previous, select, back, plus optional shortcut gestures.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+from ..events import GestureDecision
+from . import boards as B
+from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
+
+SCAN, STEP, DIRECT = "scan", "step", "direct"
+MODES = (SCAN, STEP, DIRECT)
+
+#: What a gesture can mean. The caregiver names gestures freely; a mapping label -> role says what each does.
+NAV_ROLES = ("select", "next", "previous", "back")
+SHORTCUT_ROLES = ("undo", "speak", "help", "delete")
+ROLES = NAV_ROLES + SHORTCUT_ROLES
+REQUIRED_ROLES = {SCAN: ("select",), STEP: ("next", "select"), DIRECT: ("next", "previous", "select", "back")}
+
+PREDICTION = ("off", "words", "phrases")
+ROWS, CELLS = "rows", "cells"
+UNDO_DEPTH = 64
+
+
+def mode_for(reliable_gestures: int) -> str:
+    """The interaction mode a calibration with this many reliable gestures supports."""
+    if reliable_gestures < 1:
+        raise ValueError("at least one reliable gesture is needed to use the speller")
+    if reliable_gestures == 1:
+        return SCAN
+    if reliable_gestures < 4:
+        return STEP
+    return DIRECT
+
+
+@dataclass(frozen=True)
+class ScanTiming:
+    """Automatic-scan timing. Bounded: a corrupt or extreme setting falls back to the safe default."""
+
+    period_s: float = 1.0  # how long each row or cell stays highlighted
+    first_dwell: float = 1.5  # the first item of a scan stays this many periods (time to get ready)
+    cycles_before_exit: int = 2  # unanswered passes along a row before the scan returns to the rows
+
+    BOUNDS = {"period_s": (0.3, 5.0), "first_dwell": (1.0, 3.0), "cycles_before_exit": (1, 5)}
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object]) -> "ScanTiming":
+        """Values out of bounds or of the wrong type keep their default (never brick the speller)."""
+        values = {}
+        for name, (lo, hi) in cls.BOUNDS.items():
+            v = settings.get(name)
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi:
+                values[name] = type(getattr(cls, name))(v)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A candidate on screen and how picking it edits the message."""
+
+    text: str
+    task: str  # "words" replaces the partial last word; "abbreviation" the typed letters; "phrases" appends
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Content:
+    """What undo restores: the message, the selected tile labels and the board on screen."""
+
+    message: str = ""
+    labels: tuple[str, ...] = ()
+    board: str = B.LETTERS_BOARD
+
+
+@dataclass(frozen=True)
+class Highlight:
+    level: str = ROWS
+    row: int = 0
+    col: int = 0
+    cycles: int = 0  # completed passes along the current row (scan mode)
+
+
+@dataclass(frozen=True)
+class SpellerState:
+    content: Content = Content()
+    highlight: Highlight = Highlight()
+    choices: tuple[Choice, ...] = ()
+    history: tuple[Content, ...] = ()  # undo stack, most recent last
+    conversation: tuple[str, ...] = ()  # what was spoken, as context for the language layer
+    latest_request: tuple[tuple[str, int], ...] = ()  # task -> id of the answer still wanted
+    answers: tuple[tuple[str, tuple[Choice, ...]], ...] = ()
+    next_request_id: int = 1
+    now: float = 0.0
+    highlight_since: float = 0.0
+    previous_highlight: Highlight | None = None  # before the last automatic advance (scan)
+    previous_since: float = 0.0
+    advance_due: float | None = None  # scan mode: when the highlight moves next
+
+
+@dataclass(frozen=True)
+class SpellerConfig:
+    mode: str
+    roles: Mapping[str, str]  # gesture label -> role
+    prediction: str = "words"
+    timing: ScanTiming = ScanTiming()
+    max_candidates: int = 5
+    context_turns: int = 3
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+        if self.prediction not in PREDICTION:
+            raise ValueError(f"prediction must be one of {PREDICTION}, not {self.prediction!r}")
+        bad = {r for r in self.roles.values() if r not in ROLES}
+        if bad:
+            raise ValueError(f"unknown gesture roles {sorted(bad)}; roles are {ROLES}")
+        missing = [r for r in REQUIRED_ROLES[self.mode] if r not in self.roles.values()]
+        if missing:
+            raise ValueError(f"{self.mode} mode needs a gesture for {missing}; mapping is {dict(self.roles)}")
+
+
+class Speller:
+    """Drive with `handle(event)`; read `state`, `rows()` and `highlighted()` to draw the screen."""
+
+    def __init__(self, config: SpellerConfig, state: SpellerState | None = None):
+        self.config = config
+        self.state = state if state is not None else SpellerState()
+
+    def clone(self) -> "Speller":
+        return Speller(self.config, self.state)
+
+    # -- what is on screen ------------------------------------------------------------------------
+    def rows(self, state: SpellerState | None = None) -> tuple[B.Row, ...]:
+        s = state or self.state
+        return B.screen_rows(s.content.board, tuple(c.text for c in s.choices))
+
+    def row_cells(self, row: int, state: SpellerState | None = None) -> B.Row:
+        """The cells scanned inside a row; scanning modes end each row with an exit back to the rows."""
+        cells = self.rows(state)[row]
+        return cells + ((B.Cell(B.EXIT_ROW),) if self.config.mode != DIRECT else ())
+
+    def highlighted(self) -> B.Cell | B.Row:
+        h = self.state.highlight
+        return self.rows()[h.row] if h.level == ROWS else self.row_cells(h.row)[h.col]
+
+    @property
+    def message(self) -> str:
+        return self.state.content.message
+
+    @property
+    def advance_due(self) -> float | None:
+        return self.state.advance_due
+
+    # -- input ------------------------------------------------------------------------------------
+    def handle(self, event) -> list:
+        """Apply one event; returns what it caused (possibly nothing)."""
+        if isinstance(event, Tick):
+            return self._tick(event.time)
+        if isinstance(event, GestureDecision):
+            return self._decision(event)
+        if isinstance(event, SuggestionsReady):
+            return self._suggestions(event)
+        raise TypeError(f"the speller does not handle {type(event).__name__}")
+
+    def _tick(self, t: float) -> list:
+        s = self.state
+        s = replace(s, now=max(s.now, t))
+        if self.config.mode != SCAN:
+            self.state = s
+            return []
+        if s.advance_due is None:
+            s = replace(s, highlight_since=t, advance_due=t + self._dwell(s.highlight))
+        while s.advance_due is not None and t >= s.advance_due:
+            since = s.advance_due
+            moved = self._step(s, +1, auto=True)
+            s = replace(moved, previous_highlight=s.highlight, previous_since=s.highlight_since,
+                        highlight_since=since, advance_due=since + self._dwell(moved.highlight))
+        self.state = s
+        return []
+
+    def _dwell(self, h: Highlight) -> float:
+        first = (h.level == ROWS and h.row == 0) or (h.level == CELLS and h.col == 0)
+        p = self.config.timing.period_s
+        return p * self.config.timing.first_dwell if first else p
+
+    def _decision(self, d: GestureDecision) -> list:
+        if d.label is None:  # "no action": the decoder was not sure; doing nothing is safe
+            return []
+        role = self.config.roles.get(d.label)
+        if role is None:
+            return []
+        s = replace(self.state, now=max(self.state.now, d.time))
+        mode = self.config.mode
+        if mode == SCAN:
+            if role == "select":
+                if s.previous_highlight is not None and s.previous_since <= d.time < s.highlight_since:
+                    s = replace(s, highlight=s.previous_highlight)  # the item lit when the burst began
+                return self._select(s)
+            return self._shortcut(s, role)
+        if role == "select":
+            return self._select(s)
+        if role == "next":
+            self.state = self._step(s, +1)
+            return []
+        if role == "previous" and mode == DIRECT:
+            self.state = self._step(s, -1)
+            return []
+        if role == "back" and mode == DIRECT:
+            h = s.highlight
+            self.state = replace(s, highlight=Highlight(ROWS, h.row if h.level == CELLS else 0))
+            return []
+        return self._shortcut(s, role)
+
+    def _shortcut(self, s: SpellerState, role: str) -> list:
+        kind = {"undo": B.UNDO, "speak": B.SPEAK, "help": B.HELP, "delete": B.DELETE}.get(role)
+        if kind is None:
+            self.state = s
+            return []
+        return self._activate(s, B.Cell(kind), reset=False)
+
+    # -- navigation -------------------------------------------------------------------------------
+    def _step(self, s: SpellerState, direction: int, auto: bool = False) -> SpellerState:
+        h = s.highlight
+        if h.level == ROWS:
+            n = len(self.rows(s))
+            return replace(s, highlight=Highlight(ROWS, (h.row + direction) % n))
+        n = len(self.row_cells(h.row, s))
+        col = (h.col + direction) % n
+        cycles = h.cycles + (1 if auto and col == 0 else 0)
+        if auto and cycles >= self.config.timing.cycles_before_exit:
+            return replace(s, highlight=Highlight(ROWS, 0))  # nobody chose: back to the top (HELP first)
+        return replace(s, highlight=Highlight(CELLS, h.row, col, cycles))
+
+    def _restart(self, s: SpellerState, row: int = 0) -> SpellerState:
+        """After a selection: scanning modes restart at the top; direct mode stays near where it was."""
+        rows = len(self.rows(s))
+        h = Highlight(ROWS, 0) if self.config.mode != DIRECT else Highlight(ROWS, min(row, rows - 1))
+        since = s.now
+        due = since + self._dwell(h) if self.config.mode == SCAN else None
+        return replace(s, highlight=h, highlight_since=since, previous_highlight=None, advance_due=due)
+
+    def _select(self, s: SpellerState) -> list:
+        h = s.highlight
+        if h.level == ROWS:
+            row = self.rows(s)[h.row]
+            if len(row) == 1:
+                return self._activate(s, row[0])
+            entered = replace(s, highlight=Highlight(CELLS, h.row, 0), previous_highlight=None,
+                              highlight_since=s.now)
+            if self.config.mode == SCAN:
+                entered = replace(entered, advance_due=s.now + self._dwell(entered.highlight))
+            self.state = entered
+            return []
+        cell = self.row_cells(h.row, s)[h.col]
+        if cell.kind == B.EXIT_ROW:
+            self.state = self._restart(s)
+            return []
+        return self._activate(s, cell)
+
+    # -- what a selection does --------------------------------------------------------------------
+    def _activate(self, s: SpellerState, cell: B.Cell, reset: bool = True) -> list:
+        t = s.now
+        out: list = [Selected(cell.kind, cell.value, t)]
+        c = s.content
+        new: Content | None = None
+        if cell.kind == B.HELP:
+            out.append(CallForHelp(t))
+        elif cell.kind in (B.LETTER, B.SPACE):
+            new = replace(c, message=c.message + (" " if cell.kind == B.SPACE else cell.value))
+        elif cell.kind == B.TILE:
+            if self.config.prediction == "off":  # no language layer: the tile's word goes in as typed
+                sep = " " if c.message and not c.message.endswith(" ") else ""
+                new = replace(c, message=c.message + sep + cell.value + " ")
+            else:
+                new = replace(c, labels=c.labels + (cell.value,))
+        elif cell.kind == B.CANDIDATE:
+            choice = next((ch for ch in s.choices if ch.text == cell.value), None)
+            if choice is not None:
+                new = _apply_choice(c, choice)
+        elif cell.kind == B.SPEAK:
+            text = " ".join(c.message.split())
+            if text:
+                out.append(Speak(text, t))
+                s = replace(s, conversation=(s.conversation + (text,))[-self.config.context_turns:])
+                new = Content(board=c.board)
+        elif cell.kind == B.UNDO:
+            if s.history:
+                s = replace(s, content=s.history[-1], history=s.history[:-1])
+                out.append(MessageChanged(s.content.message, s.content.labels, t))
+                out.extend(self._refresh(s, t))
+                s = self.state
+        elif cell.kind == B.DELETE:
+            if c.message:
+                new = replace(c, message=c.message[:-1])
+            elif c.labels:
+                new = replace(c, labels=c.labels[:-1])
+        elif cell.kind == B.CLEAR:
+            if c.message or c.labels:
+                new = replace(c, message="", labels=())
+        elif cell.kind == B.TO_LETTERS:
+            new = replace(c, board=B.LETTERS_BOARD)
+        elif cell.kind == B.TO_PHRASES:
+            new = replace(c, board=B.PHRASES_BOARD)
+        if new is not None and new != c:
+            s = replace(s, content=new, history=(s.history + (c,))[-UNDO_DEPTH:])
+            out.append(MessageChanged(new.message, new.labels, t))
+            out.extend(self._refresh(s, t))
+            s = self.state
+        row = s.highlight.row
+        self.state = self._restart(s, row) if reset else s
+        return out
+
+    def _refresh(self, s: SpellerState, t: float) -> list:
+        """The content changed: drop the old candidates and ask for new ones."""
+        c = s.content
+        requests: list[tuple[str, object]] = []
+        pred = self.config.prediction
+        if pred != "off":
+            if c.board == B.PHRASES_BOARD:
+                if c.labels:
+                    requests.append(("phrases", c.labels))
+            else:
+                token = c.message.strip()
+                if pred == "phrases" and len(token) >= 2 and " " not in token and not c.message.endswith(" "):
+                    requests.append(("abbreviation", token))
+                requests.append(("words", c.message))
+        out = []
+        rid = s.next_request_id
+        latest = []
+        for task, query in requests:
+            out.append(RequestSuggestions(rid, task, query, s.conversation, t))
+            latest.append((task, rid))
+            rid += 1
+        cleared = replace(s, choices=(), answers=(), latest_request=tuple(latest), next_request_id=rid)
+        self.state = replace(cleared, highlight=self._shifted(s, cleared))
+        return out
+
+    def _suggestions(self, ev: SuggestionsReady) -> list:
+        s = self.state
+        task = next((tk for tk, rid in s.latest_request if rid == ev.request_id), None)
+        if task is None:
+            return []  # stale: the message changed since it was asked
+        seen = {ch.text for _, chs in s.answers for ch in chs}
+        fresh = []
+        for cand in sorted(ev.candidates, key=lambda c: -c.score):
+            text = " ".join(str(cand.text).split())
+            if text and text not in seen:
+                seen.add(text)
+                fresh.append(Choice(text, task, cand.source))
+        answers = tuple(a for a in s.answers if a[0] != task) + ((task, tuple(fresh)),)
+        order = {"phrases": 0, "abbreviation": 1, "words": 2}
+        merged: list[Choice] = []
+        for _, chs in sorted(answers, key=lambda a: order.get(a[0], 9)):
+            merged.extend(chs)
+        choices = tuple(merged[: self.config.max_candidates])
+        updated = replace(s, answers=answers, choices=choices)
+        self.state = replace(updated, highlight=self._shifted(s, updated))
+        return []
+
+    def _shifted(self, before: SpellerState, after: SpellerState) -> Highlight:
+        """Keep the highlight on the same row when the candidate row appears or disappears above it;
+        a highlight inside the candidate row goes back to the rows, since those candidates are gone."""
+        h = before.highlight
+        had, has = bool(before.choices), bool(after.choices)
+        if h.row == 0:
+            return h
+        if had and h.row == 1 and (not has or before.choices != after.choices):
+            return Highlight(ROWS, 1 if has else min(1, len(self.rows(after)) - 1))
+        delta = int(has) - int(had)
+        return replace(h, row=max(0, min(h.row + delta, len(self.rows(after)) - 1)))
+
+
+def _apply_choice(c: Content, choice: Choice) -> Content:
+    msg = c.message
+    if choice.task == "words":
+        cut = len(msg) - len(msg.split(" ")[-1])
+        return replace(c, message=msg[:cut] + choice.text + " ")
+    if choice.task == "abbreviation":
+        return replace(c, message=choice.text + " ")
+    sep = " " if msg and not msg.endswith(" ") else ""
+    return replace(c, message=msg + sep + choice.text + " ", labels=())
+
+
+def speller(mode: str, roles: Mapping[str, str], **kw) -> Speller:
+    """Convenience: a fresh speller for this mode and gesture mapping."""
+    return Speller(SpellerConfig(mode, dict(roles), **kw))
+
+
+def default_roles(gestures: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Assign roles to the calibrated gestures in order: enough for the mode, extras become shortcuts."""
+    mode = mode_for(len(gestures))
+    order = {SCAN: ("select",), STEP: ("next", "select", "undo"),
+             DIRECT: ("next", "select", "previous", "back", "undo", "speak", "help", "delete")}[mode]
+    return {g: r for g, r in zip(gestures, order)}
+
+
+__all__ = [
+    "SCAN", "STEP", "DIRECT", "MODES", "ROLES", "PREDICTION", "ScanTiming", "Choice", "Content", "Highlight",
+    "SpellerState", "SpellerConfig", "Speller", "mode_for", "speller", "default_roles",
+]

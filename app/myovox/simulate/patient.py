@@ -1,0 +1,316 @@
+"""A simulated patient typing target phrases through the real speller state machine.
+
+The patient plans the shortest gesture path to the cell it wants (searching copies of the machine,
+so it sees exactly what a person sees), makes each gesture at the pace of real bursts, is
+misunderstood with the probabilities of a confusion matrix, and notices its own mistakes and undoes
+them. Deterministic for a seed. Assumption, stated in every report: the patient notices every error
+on screen immediately (a real patient will sometimes not).
+"""
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..events import GestureDecision
+from ..interact import boards as B
+from ..interact.events import RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
+from ..interact.machine import CELLS, DIRECT, SCAN, STEP, Speller
+from ..language.api import Candidate
+from .timing import GestureTiming
+
+NONE = None  # the decoder's "no action"
+
+
+def normalise(text: str) -> str:
+    """Lower case, letters, apostrophes and single spaces: what the letter board can type."""
+    text = re.sub(r"[^a-z' ]+", " ", text.lower())
+    return " ".join(text.split())
+
+
+def abbreviation(text: str) -> str:
+    return "".join(w[0] for w in normalise(text).split())
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """P(decoded | intended) over the gesture labels, plus a last column for "no action"."""
+
+    labels: tuple[str, ...]
+    matrix: np.ndarray  # (n, n + 1), rows sum to 1
+
+    @classmethod
+    def from_accuracy(cls, labels: tuple[str, ...], accuracy: float) -> "Confusion":
+        n = len(labels)
+        m = np.zeros((n, n + 1))
+        for i in range(n):
+            m[i, i] = accuracy
+            if n == 1:
+                m[i, n] = 1 - accuracy  # one gesture: the only error is a missed burst
+            else:
+                m[i, [j for j in range(n) if j != i]] = (1 - accuracy) / (n - 1)
+        return cls(tuple(labels), m)
+
+    @classmethod
+    def from_report(cls, labels: tuple[str, ...], report_labels: list[str], matrix: list[list[float]]) -> "Confusion":
+        """Use the first len(labels) classes of a decoder evaluation (counts or rates), renormalised."""
+        n = len(labels)
+        full = np.asarray(matrix, dtype=float)
+        if len(report_labels) < n:
+            raise ValueError(f"the confusion matrix has {len(report_labels)} classes; this mode needs {n}")
+        has_none = full.shape[1] == len(report_labels) + 1
+        m = np.zeros((n, n + 1))
+        m[:, :n] = full[:n, :n]
+        m[:, n] = full[:n, -1] if has_none else 0.0
+        m[:, n] += full[:n, n:len(report_labels)].sum(axis=1)  # confused with a class this mode lacks: no action
+        m /= m.sum(axis=1, keepdims=True)
+        return cls(tuple(labels), m)
+
+    def decode(self, intended: str, rng: np.random.Generator) -> str | None:
+        i = self.labels.index(intended)
+        j = int(rng.choice(self.matrix.shape[1], p=self.matrix[i]))
+        return self.labels[j] if j < len(self.labels) else NONE
+
+
+class CachingSuggester:
+    """Answers each (task, input) once per run: the LLM is slow on two cores and deterministic anyway."""
+
+    def __init__(self, inner, n: int = 5):
+        self.inner = inner
+        self.n = n
+        self.cache: dict[tuple, tuple[Candidate, ...]] = {}
+        self.latencies: list[float] = []  # wall time of the calls that were not cached (report only)
+        self.calls = 0
+
+    def answer(self, req: RequestSuggestions) -> tuple[Candidate, ...]:
+        import time as _time  # measuring the suggester, not driving the state machine
+
+        query = tuple(req.query) if isinstance(req.query, tuple) else req.query
+        key = (req.task, query, tuple(req.context))
+        self.calls += 1
+        if key not in self.cache:
+            t0 = _time.perf_counter()
+            if req.task == "words":
+                out = self.inner.predict_words(query, n=self.n)
+            elif req.task == "abbreviation":
+                out = self.inner.expand_abbreviation(query, context=req.context, n=self.n)
+            else:
+                out = self.inner.phrases_from_labels(list(query), context=req.context, n=self.n)
+            self.latencies.append(_time.perf_counter() - t0)
+            self.cache[key] = tuple(out)
+        return self.cache[key]
+
+
+@dataclass
+class PhraseResult:
+    target: str
+    chars: int
+    seconds: float
+    gestures: int  # bursts the patient made (every one counts, misunderstood or not)
+    final: str
+    errors: int  # edit distance between what was finally spoken and the target
+    misdecoded: int
+    unintended_speech: int
+    false_alarms: int
+    completed: bool
+
+
+@dataclass
+class Goal:
+    kind: str
+    value: str = ""
+
+
+@dataclass
+class Patient:
+    machine: Speller
+    confusion: Confusion
+    timing: GestureTiming
+    rng: np.random.Generator
+    suggester: CachingSuggester | None = None
+    role_label: dict[str, str] = field(default_factory=dict)
+    clock: float = 0.0
+    ready_at: float = 0.0  # the next burst cannot begin before this (burst + refractory of the last one)
+
+    def __post_init__(self) -> None:
+        self.role_label = {role: label for label, role in self.machine.config.roles.items()}
+        self.mode = self.machine.config.mode
+        self.prediction = self.machine.config.prediction
+        self.machine.handle(Tick(self.clock))
+
+    # -- one phrase -------------------------------------------------------------------------------
+    def type_phrase(self, target: str, max_gestures: int | None = None) -> PhraseResult:
+        goal_text = normalise(target)
+        max_gestures = max_gestures or 40 * len(goal_text) + 200
+        start = self.clock
+        gestures = misdecoded = unintended = false_alarms = 0
+        self.abbr_given_up = self.prediction != "phrases" or len(goal_text.split()) < 2
+        spoken: str | None = None
+        while gestures < max_gestures:
+            goal = self._goal(goal_text)
+            path = self._plan(goal)
+            if not path:
+                raise RuntimeError(f"no path to {goal} in {self.mode} mode: the boards are broken")
+            role = path[0]
+            if role == "wait":
+                self._advance_scan()
+                continue
+            outputs, made, wrong = self._gesture(role, path)
+            gestures += made
+            misdecoded += wrong
+            for o in outputs:
+                if isinstance(o, Speak):
+                    if normalise(o.text) == goal_text:
+                        spoken = o.text
+                    else:
+                        unintended += 1
+                if isinstance(o, Selected) and o.kind == B.HELP and goal.kind != B.HELP:
+                    false_alarms += 1
+            if spoken is not None:
+                break
+        final = normalise(spoken if spoken is not None else self.machine.message)
+        if spoken is not None and self.suggester is not None:
+            self.suggester.inner.learn(spoken)
+        return PhraseResult(goal_text, len(goal_text), self.clock - start, gestures, final,
+                            edit_distance(final, goal_text), misdecoded, unintended, false_alarms, spoken is not None)
+
+    # -- what to select next ----------------------------------------------------------------------
+    def _goal(self, target: str) -> Goal:
+        """The cell a careful patient selects next: speak when done, undo a mistake, take a candidate
+        that saves more than one letter, else the next letter (of the abbreviation while trying one)."""
+        m = self.machine
+        content = m.state.content
+        msg = content.message
+        fix = Goal(B.UNDO) if m.state.history else Goal(B.CLEAR)
+        if content.board != B.LETTERS_BOARD or content.labels:
+            return fix
+        typed = normalise(msg) + (" " if msg.endswith(" ") and msg.strip() else "")
+        token = msg.strip()
+        if not self.abbr_given_up and " " not in token and msg == token:
+            abbr = abbreviation(target)
+            if not abbr.startswith(token):
+                return fix
+            cand = self._best_candidate(target, len(token))
+            if cand is not None:
+                return cand
+            if len(token) < len(abbr):
+                return Goal(B.LETTER, abbr[len(token)])
+            self.abbr_given_up = True  # every first letter typed and nothing fits: clear and spell it out
+            return Goal(B.CLEAR)
+        if not (target + " ").startswith(typed):
+            return fix
+        if typed.strip() == target:
+            return Goal(B.SPEAK)
+        cand = self._best_candidate(target, len(typed.strip()) + 1)
+        if cand is not None:
+            return cand
+        return self._next_char(target, typed)
+
+    def _best_candidate(self, target: str, must_beat: int) -> Goal | None:
+        best, best_len = None, must_beat
+        for ch in self.machine.state.choices:
+            after = normalise(_preview(self.machine.message, ch))
+            if after and (target + " ").startswith(after + " ") and len(after) > best_len:
+                best, best_len = ch, len(after)
+        return Goal(B.CANDIDATE, best.text) if best is not None else None
+
+    def _next_char(self, target: str, typed: str) -> Goal:
+        nxt = target[len(typed)] if len(typed) < len(target) else " "
+        return Goal(B.SPACE) if nxt == " " else Goal(B.LETTER, nxt)
+
+    # -- how to get there -------------------------------------------------------------------------
+    def _actions(self) -> tuple[str, ...]:
+        return {SCAN: ("wait", "select"), STEP: ("next", "select"),
+                DIRECT: ("next", "previous", "back", "select")}[self.mode]
+
+    def _plan(self, goal: Goal) -> list[str]:
+        """Fewest events (gestures, or scan steps) that activate the goal cell, found on copies of the machine."""
+        start = self.machine.clone()
+        seen = {_nav_key(start)}
+        queue = deque([(start, [])])
+        while queue:
+            m, path = queue.popleft()
+            for action in self._actions():
+                c = m.clone()
+                outs = self._apply(c, action)
+                sel = [o for o in outs if isinstance(o, Selected)]
+                if sel:
+                    if sel[0].kind == goal.kind and (sel[0].value == goal.value or not goal.value):
+                        return path + [action]
+                    continue
+                key = _nav_key(c)
+                if key not in seen:
+                    seen.add(key)
+                    queue.append((c, path + [action]))
+        return []
+
+    def _apply(self, m: Speller, action: str) -> list:
+        if action == "wait":
+            due = m.advance_due
+            return m.handle(Tick(due if due is not None else m.state.now))
+        return m.handle(GestureDecision(self.role_label[action], 1.0, m.state.now))
+
+    # -- acting -----------------------------------------------------------------------------------
+    def _burst_s(self) -> float:
+        return float(self.rng.choice(self.timing.burst_s))
+
+    def _reaction_s(self) -> float:
+        return float(self.rng.choice(self.timing.reaction_s))
+
+    def _advance_scan(self) -> None:
+        due = self.machine.advance_due
+        self.clock = max(self.clock, due)
+        self.machine.handle(Tick(self.clock))
+
+    def _gesture(self, role: str, path: list[str]) -> tuple[list, int, int]:
+        """Make one burst for `role`; returns (outputs, bursts made, bursts misunderstood)."""
+        m = self.machine
+        if self.mode == SCAN:
+            lit_since = m.state.highlight_since
+            onset = max(lit_since + self._reaction_s(), self.ready_at, self.clock)
+            if m.advance_due is not None and onset >= m.advance_due:  # too late for this item: it moves on
+                self._advance_scan()
+                return [], 0, 0
+        else:
+            onset = max(self.clock + self._reaction_s(), self.ready_at)
+        intended = self.role_label[role]
+        decoded = self.confusion.decode(intended, self.rng)
+        self.ready_at = onset + self._burst_s() + self.timing.refractory_s
+        arrival = onset + self.timing.decision_s
+        if self.mode == SCAN:
+            m.handle(Tick(arrival))  # the scan keeps moving while the decoder decides
+        self.clock = arrival
+        outs = m.handle(GestureDecision(decoded, 1.0 if decoded else 0.0, onset))
+        self._answer(outs)
+        return outs, 1, int(decoded != intended)
+
+    def _answer(self, outputs: list) -> None:
+        pending = [o for o in outputs if isinstance(o, RequestSuggestions)]
+        for req in pending:
+            cands = self.suggester.answer(req) if self.suggester is not None else ()
+            more = self.machine.handle(SuggestionsReady(req.request_id, cands, self.clock))
+            self._answer(more)
+
+
+def _preview(message: str, choice) -> str:
+    from ..interact.machine import Content, _apply_choice
+
+    return _apply_choice(Content(message=message), choice).message
+
+
+def _nav_key(m: Speller) -> tuple:
+    s = m.state
+    h = s.highlight
+    return (s.content.board, h.level, h.row, h.col if h.level == CELLS else -1, h.cycles, len(s.choices))

@@ -1,0 +1,231 @@
+"""`myovox simulate`: words per minute, actions per character, gesture savings and final error rate
+for every interaction mode x (prediction off / word prediction / LLM phrases), in one deterministic run.
+
+Definitions (GUIDE section 3): wpm = (characters / 5) / minutes, characters = the target phrase as the
+letter board types it (lower case, letters, apostrophes, spaces); gesture savings = 1 - gestures used /
+gestures that plain letter-by-letter entry in the same mode needs (no prediction, no errors); the final
+error rate = edit distance between what was spoken and the target, over target characters.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..interact.machine import DIRECT, SCAN, STEP, ScanTiming, Speller, SpellerConfig, default_roles
+from .patient import CachingSuggester, Confusion, Patient, PhraseResult, normalise
+from .timing import GestureTiming, measure_timing
+
+MODE_GESTURES = {SCAN: 1, STEP: 2, DIRECT: 4}
+CONDITIONS = ("off", "words", "phrases")
+CONDITION_NAMES = {"off": "prediction off", "words": "word prediction (retrieval + n-gram)", "phrases": "LLM phrases"}
+
+
+@dataclass
+class Summary:
+    mode: str
+    condition: str
+    phrases: int
+    completed: int
+    chars: int
+    seconds: float
+    gestures: int
+    baseline_gestures: int
+    errors: int
+    misdecoded: int
+    unintended_speech: int
+    false_alarms: int
+    suggester_calls: int = 0
+    latency_median_s: float | None = None
+    latency_p95_s: float | None = None
+
+    @property
+    def wpm(self) -> float:
+        return (self.chars / 5) / (self.seconds / 60) if self.seconds > 0 else 0.0
+
+    @property
+    def actions_per_char(self) -> float:
+        return self.gestures / self.chars
+
+    @property
+    def savings(self) -> float:
+        return 1 - self.gestures / self.baseline_gestures
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.chars
+
+
+def load_phrases(path: Path, count: int | None, seed: int) -> list[str]:
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+    phrases = [ln for ln in lines if normalise(ln)]
+    if count is not None and count < len(phrases):
+        idx = np.random.default_rng(seed).choice(len(phrases), size=count, replace=False)
+        phrases = [phrases[i] for i in sorted(idx)]
+    return phrases
+
+
+def make_speller(mode: str, prediction: str, timing: ScanTiming) -> Speller:
+    gestures = [f"gesture{i + 1}" for i in range(MODE_GESTURES[mode])]
+    return Speller(SpellerConfig(mode, default_roles(gestures), prediction=prediction, timing=timing))
+
+
+def simulate_condition(phrases: list[str], mode: str, condition: str, confusion_for, timing: GestureTiming,
+                       scan: ScanTiming, seed: int, suggester: CachingSuggester | None) -> tuple[Summary, list[PhraseResult]]:
+    """One mode x condition over all phrases; the same seed gives the same gestures and errors."""
+    rng = np.random.default_rng([seed, MODE_GESTURES[mode], CONDITIONS.index(condition)])
+    machine = make_speller(mode, condition, scan)
+    labels = tuple(machine.config.roles)
+    patient = Patient(machine, confusion_for(labels), timing, rng, suggester)
+    results = [patient.type_phrase(p) for p in phrases]
+    # The yardstick: the same phrases, letter by letter, no prediction, no errors, same mode.
+    perfect = Patient(make_speller(mode, "off", scan), Confusion.from_accuracy(labels, 1.0), timing,
+                      np.random.default_rng(seed))
+    baseline = sum(perfect.type_phrase(p).gestures for p in phrases)
+    lat = suggester.latencies if suggester is not None else []
+    s = Summary(mode, condition, len(results), sum(r.completed for r in results), sum(r.chars for r in results),
+                sum(r.seconds for r in results), sum(r.gestures for r in results), baseline,
+                sum(r.errors for r in results), sum(r.misdecoded for r in results),
+                sum(r.unintended_speech for r in results), sum(r.false_alarms for r in results),
+                suggester.calls if suggester is not None else 0,
+                float(np.median(lat)) if lat else None, float(np.percentile(lat, 95)) if lat else None)
+    return s, results
+
+
+def real_suggester(condition: str, targets: list[str], n_threads: int, deadline_s: float):
+    """The language layer itself (issue 3): retrieval + n-gram, plus the default LLM for "phrases".
+    The phrase memory never holds a target phrase, and nothing is written to the patient's memory file."""
+    from ..language.backend import LanguageBackend
+    from ..language.memory import PhraseMemory, load_starter_phrases
+    from ..language.suggester import LanguageSuggester
+
+    held_out = {normalise(t) for t in targets}
+    starter = [p for p in load_starter_phrases() if normalise(p) not in held_out]
+    backend = None
+    if condition == "phrases":
+        backend = LanguageBackend(None, n_threads=n_threads)
+        backend.load_now()
+        if backend.generator is None:
+            raise RuntimeError(f"the LLM did not load: {backend.message}")
+    from ..language.ngram import NGramModel
+
+    sugg = LanguageSuggester(PhraseMemory(starter, None), NGramModel().train(starter), backend, deadline_s=deadline_s)
+    if condition == "words":
+        sugg.use_llm_for_words = False
+    return sugg, len(load_phrases_overlap(starter, held_out))
+
+
+def load_phrases_overlap(starter: list[str], held_out: set[str]) -> list[str]:
+    return [p for p in starter if normalise(p) in held_out]
+
+
+def plot(summaries: list[Summary], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    modes = [m for m in (SCAN, STEP, DIRECT) if any(s.mode == m for s in summaries)]
+    conds = [c for c in CONDITIONS if any(s.condition == c for s in summaries)]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    width = 0.8 / max(1, len(conds))
+    for k, cond in enumerate(conds):
+        xs, ys = [], []
+        for i, m in enumerate(modes):
+            s = next((s for s in summaries if s.mode == m and s.condition == cond), None)
+            if s is not None:
+                xs.append(i + k * width)
+                ys.append(s.wpm)
+        bars = ax.bar(xs, ys, width, label=f"{CONDITION_NAMES[cond]}")
+        ax.bar_label(bars, fmt="%.1f", fontsize=8)
+    ax.set_xticks([i + width * (len(conds) - 1) / 2 for i in range(len(modes))])
+    ax.set_xticklabels([f"{m} ({MODE_GESTURES[m]} gesture{'s' if MODE_GESTURES[m] > 1 else ''})" for m in modes])
+    ax.set_ylabel("words per minute")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--phrases", default="comm_dev", help="comm_dev, mackenzie, or a text file (one phrase a line)")
+    p.add_argument("--count", type=int, default=20, help="how many phrases (drawn with the seed); 0 = all")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--accuracy", type=float, default=0.95, help="gesture accuracy when no confusion matrix is given")
+    p.add_argument("--confusion", type=Path, help="decoder report JSON with 'labels' and 'matrix' (rows = true)")
+    p.add_argument("--modes", default="scan,step,direct")
+    p.add_argument("--conditions", default="off,words,phrases")
+    p.add_argument("--scan-period", type=float, default=ScanTiming.period_s)
+    p.add_argument("--burst-s", type=float, help="fix the burst duration (default: the measured distribution)")
+    p.add_argument("--timing-files", type=int, help="measure timing on only the first N recordings")
+    p.add_argument("--llm-threads", type=int, default=1)
+    p.add_argument("--deadline", type=float, default=60.0,
+                   help="suggester deadline in the simulation (long, so results do not depend on CPU load)")
+    p.add_argument("--plot", type=Path, default=Path("bench/results/simulate_wpm.png"))
+    p.add_argument("--json", type=Path, help="also write the figures as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data.recordings import shared_data_dir
+
+    shared = shared_data_dir()
+    if shared is None:
+        print("myovox simulate needs ../shared/data (phrases and the recordings the gesture timing is measured on)")
+        return 2
+    src = {"comm_dev": shared / "phrases/comm_dev/comm_case_dev.txt",
+           "mackenzie": shared / "phrases/mackenzie_soukoreff_2003/phrases2.txt"}.get(args.phrases, Path(args.phrases))
+    phrases = load_phrases(src, args.count or None, args.seed)
+    timing = measure_timing(shared, files=args.timing_files)
+    if args.burst_s is not None:
+        timing = timing.with_burst(args.burst_s)
+    scan = ScanTiming.from_settings({"period_s": args.scan_period})
+    if args.confusion:
+        rep = json.loads(args.confusion.read_text())
+        confusion_for = lambda labels: Confusion.from_report(labels, rep["labels"], rep["matrix"])  # noqa: E731
+        err_src = f"confusion matrix {args.confusion}"
+    else:
+        confusion_for = lambda labels: Confusion.from_accuracy(labels, args.accuracy)  # noqa: E731
+        err_src = f"accuracy {args.accuracy:.0%}"
+    print(f"phrases: {len(phrases)} from {src.name} (seed {args.seed}); errors: {err_src}")
+    print(f"timing: {timing.describe()}")
+    print(f"scan period {scan.period_s:.2f} s (first item x{scan.first_dwell}); "
+          "patient model: notices every error at once and corrects with undo")
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    conds = [c.strip() for c in args.conditions.split(",") if c.strip()]
+    summaries: list[Summary] = []
+    for cond in conds:
+        for mode in modes:
+            sugg = None
+            if cond != "off":
+                try:
+                    inner, overlap = real_suggester(cond, phrases, args.llm_threads, args.deadline)
+                except Exception as exc:  # the language layer or its model is missing: say so, keep going
+                    print(f"{mode:6s} {CONDITION_NAMES[cond]:40s} NOT RUN: {type(exc).__name__}: {exc}")
+                    continue
+                sugg = CachingSuggester(inner)
+            s, _ = simulate_condition(phrases, mode, cond, confusion_for, timing, scan, args.seed, sugg)
+            summaries.append(s)
+            lat = (f"; suggester {s.suggester_calls} requests, {len(sugg.latencies)} computed, median "
+                   f"{s.latency_median_s:.3f} s, p95 {s.latency_p95_s:.3f} s") if sugg and sugg.latencies else ""
+            print(f"{mode:6s} {CONDITION_NAMES[cond]:40s} {s.wpm:5.2f} wpm  {s.actions_per_char:5.2f} gestures/char  "
+                  f"savings {s.savings:6.1%}  final error {s.error_rate:5.2%}  "
+                  f"({s.completed}/{s.phrases} phrases, {s.chars} chars, {s.misdecoded} misdecoded, "
+                  f"{s.unintended_speech} unintended speech, {s.false_alarms} false help calls){lat}", flush=True)
+    for mode in modes:
+        off = next((s for s in summaries if s.mode == mode and s.condition == "off"), None)
+        for s in summaries:
+            if s.mode == mode and s.condition != "off" and off is not None and off.wpm > 0:
+                print(f"{mode:6s} {CONDITION_NAMES[s.condition]} vs prediction off: x{s.wpm / off.wpm:.2f} wpm")
+    if summaries:
+        plot(summaries, args.plot, f"myovox simulate: {len(phrases)} phrases ({src.name}), {err_src}, seed {args.seed}")
+        print(f"plot: {args.plot}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([dict(s.__dict__, wpm=s.wpm, actions_per_char=s.actions_per_char,
+                                              savings=s.savings, error_rate=s.error_rate) for s in summaries], indent=1))
+    return 0

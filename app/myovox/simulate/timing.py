@@ -1,0 +1,66 @@
+"""How long one gesture takes a real person, measured from the real recordings (not assumed).
+
+A gesture costs the burst's duration plus the detector's refractory period before the next burst can
+count; the decision arrives one decision window after the onset; and a person needs a reaction time
+to respond to what the screen shows. Durations and refractory come from `detect_offline` over the
+myo_readings files with the Myo profile; the reaction time is the lag from the on-screen cue (the
+label change) to the detected onset.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class GestureTiming:
+    burst_s: tuple[float, ...]  # measured burst durations (onset to offset)
+    reaction_s: tuple[float, ...]  # measured cue-to-onset lags
+    refractory_s: float
+    decision_s: float  # decision window: the verdict arrives this long after the onset
+    source: str  # where the numbers came from, for the report
+
+    def describe(self) -> str:
+        b, r = np.asarray(self.burst_s), np.asarray(self.reaction_s)
+        return (f"burst duration median {np.median(b):.2f} s (p5 {np.percentile(b, 5):.2f}, p95 {np.percentile(b, 95):.2f}, "
+                f"n={b.size}); reaction median {np.median(r):.2f} s (p95 {np.percentile(r, 95):.2f}, n={r.size}); "
+                f"refractory {self.refractory_s * 1000:.0f} ms; decision window {self.decision_s * 1000:.0f} ms; {self.source}")
+
+    def with_burst(self, seconds: float) -> "GestureTiming":
+        """The same timing with a fixed burst duration (a brief contraction instead of the recorded holds)."""
+        return GestureTiming((float(seconds),), self.reaction_s, self.refractory_s, self.decision_s,
+                             f"{self.source}; burst duration fixed at {seconds:.2f} s")
+
+
+def measure_timing(shared: Path, profile_name: str = "myo", max_reaction_s: float = 2.0,
+                   files: int | None = None) -> GestureTiming:
+    """Run the real burst detector over the myo_readings gesture files (k = 1..7 of every session)."""
+    from ..data.recordings import read_myo_readings
+    from ..events import BurstEnd
+    from ..profiles import find_profile
+    from ..signal.chain import detect_offline
+
+    profile = find_profile(profile_name)
+    paths = sorted(p for p in (shared / "myo_readings" / "_readings_right_hand").glob("*/*.txt") if p.stem != "0")
+    if files is not None:
+        paths = paths[:files]
+    if not paths:
+        raise FileNotFoundError(f"no myo_readings gesture files under {shared}")
+    durations: list[float] = []
+    reactions: list[float] = []
+    for path in paths:
+        rec = read_myo_readings(path, rate_hz=profile.rate_hz)
+        ends = [e for e in detect_offline(rec.signal, profile) if isinstance(e, BurstEnd)]
+        cues = np.array([i / rec.rate_hz for i, _ in rec.cues()])
+        for e in ends:
+            durations.append(e.duration_s)
+            before = cues[cues <= e.onset_time]
+            if before.size and e.onset_time - before[-1] <= max_reaction_s:
+                reactions.append(e.onset_time - before[-1])
+    if not durations or not reactions:
+        raise ValueError(f"no bursts found in {len(paths)} myo_readings files")
+    return GestureTiming(tuple(durations), tuple(reactions), profile.detector.refractory_ms / 1000.0,
+                         profile.window_samples / profile.rate_hz,
+                         f"measured on {len(paths)} myo_readings files with profile {profile_name!r}")
