@@ -79,3 +79,20 @@ class GestureDecision:
     @property
     def is_action(self) -> bool:
         return self.label is not None
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    """What the acquisition is doing, for the caregiver panel and the monitor.
+
+    state: "searching" | "connected" | "disconnected" | "wrong device" | "stopped".
+    """
+
+    state: str
+    message: str
+    local_time: float  # LSL local_clock() when the state was entered
+    stream_name: str = ""
+    source_id: str = ""
+    rate_measured: float = 0.0
+    dropouts: int = 0
+    samples: int = 0

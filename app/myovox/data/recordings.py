@@ -140,9 +140,10 @@ def read_flexemg(path: str | Path, channels: tuple[int, ...] = FLEXEMG_BLOCK_CHA
         m = scipy.io.loadmat(path, squeeze_me=True)
         raw = np.asarray(m["raw"])
         p = m["p"]
-        lsb = float(p["lsbmV"])
-        seq = [int(s) for s in np.atleast_1d(p["sequence"])]
-        tgest = int(p["timegest"]) if "timegest" in p.dtype.names else 5000
+        field_ = lambda name: np.asarray(p[name]).item()  # noqa: E731  (0-d struct fields hold objects)
+        lsb = float(field_("lsbmV"))
+        seq = [int(s) for s in np.atleast_1d(field_("sequence"))]
+        tgest = int(field_("timegest")) if "timegest" in p.dtype.names else 5000
     except (OSError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
         raise _fail(path, f"not a flexemg .mat trial ({exc})") from exc
     if raw.ndim != 2 or raw.shape[1] < 64:
@@ -191,3 +192,51 @@ def shared_data_dir() -> Path | None:
     """The shared real-data folder ($MYOVOX_SHARED_DATA, else ../shared/data beside the checkout)."""
     root = Path(os.environ.get("MYOVOX_SHARED_DATA", SHARED_DATA))
     return root if root.is_dir() else None
+
+
+# -- dataset listing (added for the gesture encoder, issue 6) ------------------------------------
+
+#: PreTrainingDataset folders that hold EvaluationDataset/Female0's recordings byte for byte.
+COTE_ALLARD_LEAKED = ("Female7", "Female8", "Female9")
+
+
+def cote_allard_people(root: str | Path, group: str) -> list[str]:
+    """People of `group` ("PreTrainingDataset" or "EvaluationDataset"), leaked copies left out."""
+    folder = Path(root) / "myo_cote_allard" / group
+    if not folder.is_dir():
+        raise RecordingError(f"{folder}: no such Côté-Allard folder")
+    people = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    if group == "PreTrainingDataset":
+        people = [p for p in people if p not in COTE_ALLARD_LEAKED]
+    return people
+
+
+def read_cote_allard_session(root: str | Path, group: str, person: str, session: str) -> list[Recording]:
+    """The 28 files of one Côté-Allard session (7 gestures x 4 repetitions), ordered by file index."""
+    folder = Path(root) / "myo_cote_allard" / group / person / session
+    files = sorted(folder.glob("classe_*.dat"), key=lambda p: int(_CLASSE.search(p.name).group(1)))
+    if not files:
+        raise RecordingError(f"{folder}: no classe_<i>.dat files")
+    return [read_cote_allard(f) for f in files]
+
+
+def myo_readings_sessions(root: str | Path) -> dict[str, list[Path]]:
+    """{"<person>-<session>": [files 0.txt..7.txt]} of the curated myo_readings sessions."""
+    folder = Path(root) / "myo_readings" / "_readings_right_hand"
+    if not folder.is_dir():
+        raise RecordingError(f"{folder}: no such myo_readings folder")
+    out = {}
+    for d in sorted(p for p in folder.iterdir() if p.is_dir()):
+        out[d.name] = sorted(d.glob("*.txt"), key=lambda p: int(p.stem) if p.stem.isdigit() else 99)
+    return out
+
+
+def flexemg_sessions(root: str | Path) -> dict[str, list[Path]]:
+    """{"<person>-Session<n><Train|Test>": [trial .mat files]} of flexemg."""
+    folder = Path(root) / "flexemg_64ch" / "data"
+    if not folder.is_dir():
+        raise RecordingError(f"{folder}: no such flexemg folder")
+    return {
+        d.name: sorted(f for f in d.glob("*.mat") if f.name != "arraymap.mat")
+        for d in sorted(p for p in folder.iterdir() if p.is_dir())
+    }

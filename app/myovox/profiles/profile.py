@@ -98,6 +98,21 @@ class DeviceProfile:
     def with_rate(self, rate_hz: float) -> DeviceProfile:
         return replace(self, rate_hz=rate_hz)
 
+    def stream_problems(self, channels: int, rate_hz: float, channel_format: str) -> list[str]:
+        """Why a stream with these properties cannot feed this profile (empty if it can)."""
+        problems = []
+        if channels != self.channels:
+            problems.append(f"it has {channels} channels, the profile expects {self.channels}")
+        if rate_hz <= 0:
+            problems.append("it has an irregular rate; EMG needs a fixed sample rate")
+        elif abs(rate_hz - self.rate_hz) > self.rate_tolerance * self.rate_hz:
+            problems.append(
+                f"it samples at {rate_hz:g} Hz, the profile expects {self.rate_hz:g} Hz (+-{100 * self.rate_tolerance:g} %)"
+            )
+        if channel_format not in NUMERIC_FORMATS:
+            problems.append(f"its values are {channel_format}, not numbers")
+        return problems
+
 
 # Bounds: (min, max) for every number a profile may set; a value outside is refused with this range.
 _BOUNDS = {

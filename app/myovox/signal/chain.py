@@ -17,10 +17,13 @@ from .guard import SampleGuard
 
 
 class SignalChain:
-    def __init__(self, profile: DeviceProfile, threshold: Threshold | None = None, history_s: float = 3.0):
+    def __init__(
+        self, profile: DeviceProfile, threshold: Threshold | None = None, history_s: float = 3.0, repair: bool = True
+    ):
+        """`repair=False` when the source has already run the samples through a `SampleGuard`."""
         self.profile = profile
         ch = profile.channels
-        self.guard = SampleGuard(ch, profile.valid_range)
+        self.guard = SampleGuard(ch, profile.valid_range) if repair else None
         self.bandpass = CausalFilter(design_emg_sos(profile.filter, profile.rate_hz), ch)
         self.envelope = Envelope(ch, profile.rate_hz, profile.detector.envelope_hz)
         det = profile.detector
@@ -96,9 +99,12 @@ class SignalChain:
         times = np.asarray(times, dtype=np.float64)
         first = self.index
         events: list = []
-        clean, fault = self.guard.process(chunk, first, float(times[0]))
-        if fault is not None:
-            events.append(fault)
+        if self.guard is not None:
+            clean, fault = self.guard.process(chunk, first, float(times[0]))
+            if fault is not None:
+                events.append(fault)
+        else:
+            clean = np.asarray(chunk, dtype=np.float64)
         if self.profile.scale != 1.0:
             clean = clean * self.profile.scale
         filt = self.bandpass.process(clean)

@@ -33,7 +33,9 @@ class BurstDetector:
 
     A burst starts where at least `min_channels` channels exceed the on-threshold, is confirmed once
     it has stayed above the off-threshold for `min_samples`, ends when it drops below the
-    off-threshold, and no new burst may start for `refractory_samples` after an end.
+    off-threshold, and no new burst may start for `refractory_samples` after an end. After that the
+    detector re-arms only once the envelope is below the off-threshold: activity that merely
+    outlasts the refractory period is not a new onset, and a window locked to it would hold no onset.
     """
 
     IDLE, CANDIDATE, ACTIVE = 0, 1, 2
@@ -51,6 +53,7 @@ class BurstDetector:
         self._peak = 0.0
         self._channels = np.zeros(len(self._base), dtype=bool)
         self._refractory_until = 0
+        self._armed = False  # a stream that starts mid-contraction must relax once first
         self._burst: Burst | None = None
 
     @property
@@ -78,6 +81,12 @@ class BurstDetector:
                 start = max(pos, self._refractory_until - first_index)
                 if start >= n:
                     break
+                if not self._armed:
+                    quiet = np.flatnonzero(~above_off[start:])
+                    if quiet.size == 0:
+                        break
+                    start += int(quiet[0])
+                    self._armed = True
                 hits = np.flatnonzero(on[start:])
                 if hits.size == 0:
                     break
@@ -122,6 +131,7 @@ class BurstDetector:
                     channels=tuple(int(ch) for ch in np.flatnonzero(self._channels)),
                 ))
                 self._refractory_until = first_index + end + self.refractory_samples
+                self._armed = False
             self.state = self.IDLE  # a candidate shorter than the minimum duration is dropped silently
             pos = end
         return events

@@ -1,0 +1,72 @@
+"""Acquisition: LslSource -> SignalChain in the source's worker thread; events leave through a queue.
+
+The consumer (the monitor, the app's UI thread) only ever drains the queue, so it never waits on
+the amplifier. Switching profile rebuilds source and chain; the queue and its reader stay.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+
+import numpy as np
+
+from ..events import Threshold
+from ..profiles import DeviceProfile
+from ..signal.chain import SignalChain
+from .lsl_source import LslSource
+
+
+class Acquisition:
+    def __init__(self, profile: DeviceProfile, threshold: Threshold | None = None, predicate: str | None = None,
+                 max_events: int = 10000, **source_options):
+        self.events: queue.Queue = queue.Queue(maxsize=max_events)
+        self._lock = threading.Lock()
+        self._source_options = source_options
+        self._predicate = predicate
+        self.dropped_events = 0
+        self._build(profile, threshold)
+
+    def _build(self, profile: DeviceProfile, threshold: Threshold | None) -> None:
+        self.profile = profile
+        self.chain = SignalChain(profile, threshold, repair=False)  # the source repairs samples
+        self.source = LslSource(profile, on_chunk=self._on_chunk, on_event=self._emit,
+                                predicate=self._predicate, **self._source_options)
+
+    def _emit(self, event) -> None:
+        try:
+            self.events.put_nowait(event)
+        except queue.Full:  # a stalled consumer must not stall acquisition
+            self.dropped_events += 1
+
+    def _on_chunk(self, samples: np.ndarray, times: np.ndarray) -> None:
+        with self._lock:
+            events = self.chain.process(samples, times)
+        for ev in events:
+            self._emit(ev)
+
+    def start(self) -> None:
+        self.source.start()
+
+    def stop(self) -> None:
+        self.source.stop()
+
+    def switch_profile(self, profile: DeviceProfile, threshold: Threshold | None = None, predicate: str | None = None) -> None:
+        """Move to another amplifier while running: the old stream is released first."""
+        self.source.stop()
+        with self._lock:
+            self._predicate = predicate
+            self._build(profile, threshold)
+        self.source.start()
+
+    def recapture_rest(self) -> None:
+        with self._lock:
+            self.chain.recapture_rest()
+
+    def drain(self, limit: int = 1000) -> list:
+        out = []
+        for _ in range(limit):
+            try:
+                out.append(self.events.get_nowait())
+            except queue.Empty:
+                break
+        return out

@@ -1,0 +1,25 @@
+"""Shared fixtures. Real data comes from ../shared/data; in CI its absence is a failure, not a skip."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from myovox.data.recordings import shared_data_dir
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    root = shared_data_dir()
+    if root is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have ../shared/data beside the checkout (or $MYOVOX_SHARED_DATA)")
+        pytest.skip("../shared/data is not beside this checkout; these tests run in CI, where it is")
+    return root
+
+
+@pytest.fixture
+def stream_name():
+    """A unique LSL stream name, so concurrent tests (and other engineers' runs) never cross streams."""
+    return f"myovox-test-{uuid.uuid4().hex[:10]}"
