@@ -1,8 +1,8 @@
 """The boards the patient selects from: fixed rows of cells, laid out so frequent choices cost least.
 
 Every screen starts with a row holding only HELP (one selection calls for help from the row scan),
-then the candidate row from the language layer (hidden while empty), then the board's own rows, then
-a control row (speak, undo, delete, clear, switch board). Row-column scanning reaches cell (r, c) after
+then the control row (undo first: with error-prone gestures a far-away undo makes mistakes compound),
+then the candidate row from the language layer (hidden while empty), then the board's own rows. Row-column scanning reaches cell (r, c) after
 r row steps and c cell steps, so the letter grid is filled along anti-diagonals in order of English
 letter frequency: the commonest letters sit nearest the top-left corner.
 """
@@ -70,21 +70,17 @@ PHRASE_TILES: tuple[tuple[str, ...], ...] = (
 PHRASE_ROWS: tuple[Row, ...] = tuple(tuple(Cell(TILE, t) for t in row) for row in PHRASE_TILES)
 
 HELP_ROW: Row = (Cell(HELP),)
-LETTER_CONTROLS: Row = (Cell(SPEAK), Cell(UNDO), Cell(DELETE), Cell(CLEAR), Cell(TO_PHRASES))
-PHRASE_CONTROLS: Row = (Cell(SPEAK), Cell(UNDO), Cell(CLEAR), Cell(TO_LETTERS))
+LETTER_CONTROLS: Row = (Cell(UNDO), Cell(SPEAK), Cell(DELETE), Cell(CLEAR), Cell(TO_PHRASES))
+PHRASE_CONTROLS: Row = (Cell(UNDO), Cell(SPEAK), Cell(CLEAR), Cell(TO_LETTERS))
 
 
 def screen_rows(board: str, candidates: tuple[str, ...]) -> tuple[Row, ...]:
     """The rows shown for `board` with these candidate texts (the candidate row is omitted while empty)."""
+    if board not in (LETTERS_BOARD, PHRASES_BOARD):
+        raise ValueError(f"unknown board {board!r}")
     rows: list[Row] = [HELP_ROW]
+    rows.append(LETTER_CONTROLS if board == LETTERS_BOARD else PHRASE_CONTROLS)
     if candidates:
         rows.append(tuple(Cell(CANDIDATE, text) for text in candidates))
-    if board == LETTERS_BOARD:
-        rows.extend(LETTER_ROWS)
-        rows.append(LETTER_CONTROLS)
-    elif board == PHRASES_BOARD:
-        rows.extend(PHRASE_ROWS)
-        rows.append(PHRASE_CONTROLS)
-    else:
-        raise ValueError(f"unknown board {board!r}")
+    rows.extend(LETTER_ROWS if board == LETTERS_BOARD else PHRASE_ROWS)
     return tuple(rows)

@@ -373,10 +373,11 @@ class Speller:
         a highlight inside the candidate row goes back to the rows, since those candidates are gone."""
         h = before.highlight
         had, has = bool(before.choices), bool(after.choices)
-        if h.row == 0:
+        cand_row = 2  # below HELP and the controls
+        if h.row < cand_row:
             return h
-        if had and h.row == 1 and (not has or before.choices != after.choices):
-            return Highlight(ROWS, 1 if has else min(1, len(self.rows(after)) - 1))
+        if had and h.row == cand_row and (not has or before.choices != after.choices):
+            return Highlight(ROWS, cand_row)
         delta = int(has) - int(had)
         return replace(h, row=max(0, min(h.row + delta, len(self.rows(after)) - 1)))
 

@@ -1,0 +1,33 @@
+"""A small deterministic suggester for state-machine tests only (the simulator uses the real language layer)."""
+from __future__ import annotations
+
+import pytest
+
+from myovox.language.api import Candidate
+
+
+class FixedSuggester:
+    """Answers every task with fixed, predictable candidates; records what it was asked."""
+
+    def __init__(self):
+        self.asked: list[tuple[str, object]] = []
+
+    def phrases_from_labels(self, labels, context=(), n=5, deadline_s=None):
+        self.asked.append(("phrases", tuple(labels)))
+        return [Candidate(f"I want {' '.join(labels)}", 1.0, "memory"), Candidate("Thank you", 0.5, "memory")][:n]
+
+    def expand_abbreviation(self, abbreviation, context=(), n=5, deadline_s=None):
+        self.asked.append(("abbreviation", abbreviation))
+        return [Candidate("i want some water", 1.0, "llm")][:n]
+
+    def predict_words(self, text, n=5, deadline_s=None):
+        self.asked.append(("words", text))
+        return [Candidate(w, 1.0 / (i + 1), "ngram") for i, w in enumerate(("the", "to", "water"))][:n]
+
+    def learn(self, phrase):
+        pass
+
+
+@pytest.fixture
+def suggester():
+    return FixedSuggester()

@@ -1,0 +1,44 @@
+"""Driving a speller in tests: gestures by role, and answering its suggestion requests."""
+from __future__ import annotations
+
+from myovox.events import GestureDecision
+from myovox.interact import RequestSuggestions, Speller, SpellerConfig, SuggestionsReady, Tick, default_roles
+from myovox.interact.machine import DIRECT, SCAN, STEP
+
+GESTURES = {SCAN: ["pinch"], STEP: ["brow", "jaw"], DIRECT: ["flex", "extend", "fist", "open"]}
+ROLE_ACTIONS = {SCAN: ("tick", "select"), STEP: ("next", "select"), DIRECT: ("next", "previous", "back", "select")}
+
+
+def make(mode: str, prediction: str = "words", gestures: list[str] | None = None) -> Speller:
+    m = Speller(SpellerConfig(mode, default_roles(gestures or GESTURES[mode]), prediction=prediction))
+    m.handle(Tick(0.0))
+    return m
+
+
+def label_for(m: Speller, role: str) -> str:
+    return next(label for label, r in m.config.roles.items() if r == role)
+
+
+def act(m: Speller, action: str, suggester=None) -> list:
+    """One action: 'tick' (the scan advances) or a gesture with this role; answers suggestion requests."""
+    if action == "tick":
+        due = m.advance_due
+        out = m.handle(Tick(due if due is not None else m.state.now + 1.0))
+    else:
+        out = m.handle(GestureDecision(label_for(m, action), 0.9, m.state.now))
+    if suggester is not None:
+        out = out + answer(m, out, suggester)
+    return out
+
+
+def answer(m: Speller, outputs: list, suggester) -> list:
+    more = []
+    for req in [o for o in outputs if isinstance(o, RequestSuggestions)]:
+        if req.task == "words":
+            cands = suggester.predict_words(req.query)
+        elif req.task == "abbreviation":
+            cands = suggester.expand_abbreviation(req.query, req.context)
+        else:
+            cands = suggester.phrases_from_labels(list(req.query), req.context)
+        more += m.handle(SuggestionsReady(req.request_id, tuple(cands), m.state.now))
+    return more

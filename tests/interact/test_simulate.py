@@ -1,0 +1,73 @@
+"""The simulator: deterministic for a seed, measured timing, and figures that follow their definitions."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from myovox.data.recordings import shared_data_dir
+from myovox.interact.machine import DIRECT, SCAN, STEP, ScanTiming
+from myovox.simulate.patient import Confusion, abbreviation, normalise
+from myovox.simulate.run import simulate_condition
+from myovox.simulate.timing import GestureTiming, measure_timing
+
+TIMING = GestureTiming((0.6, 0.9), (0.3, 0.5), 0.25, 0.2, "test")
+PHRASES = ["Do you know the time?", "I'm cold."]
+
+
+def shared_or_skip():
+    shared = shared_data_dir()
+    if shared is None:
+        if os.environ.get("CI"):
+            pytest.fail("../shared/data must be present in CI")
+        pytest.skip("../shared/data is absent: cannot measure gesture timing on the real recordings")
+    return shared
+
+
+def run(mode, accuracy, seed=1, condition="off", suggester=None):
+    return simulate_condition(PHRASES, mode, condition, lambda labels: Confusion.from_accuracy(labels, accuracy),
+                              TIMING, ScanTiming(), seed, suggester)
+
+
+def test_text_helpers():
+    assert normalise("What did u do on Saturday night? ") == "what did u do on saturday night"
+    assert abbreviation("I'm cold, thanks.") == "ict"
+
+
+@pytest.mark.parametrize("mode", [SCAN, STEP, DIRECT])
+def test_perfect_patient_without_prediction_is_the_baseline(mode):
+    s, results = run(mode, 1.0)
+    assert s.gestures == s.baseline_gestures and s.savings == 0.0
+    assert s.errors == 0 and s.misdecoded == 0 and all(r.completed for r in results)
+    assert [r.final for r in results] == [normalise(p) for p in PHRASES]
+
+
+def test_deterministic_for_a_seed_and_errors_cost_gestures():
+    a, ra = run(STEP, 0.9, seed=3)
+    b, rb = run(STEP, 0.9, seed=3)
+    assert a == b and ra == rb
+    assert a.misdecoded > 0 and a.gestures > a.baseline_gestures  # mistakes were made and undone
+    assert a.errors == 0 and a.completed == len(PHRASES)
+    assert a.wpm == pytest.approx((a.chars / 5) / (a.seconds / 60))
+
+
+def test_one_gesture_errors_are_missed_bursts():
+    c = Confusion.from_accuracy(("pinch",), 0.9)
+    assert c.matrix.tolist() == [[0.9, pytest.approx(0.1)]]
+    rng = np.random.default_rng(0)
+    out = [c.decode("pinch", rng) for _ in range(2000)]
+    assert 0.07 < out.count(None) / 2000 < 0.13
+
+
+def test_confusion_from_a_decoder_report_folds_missing_classes_into_no_action():
+    c = Confusion.from_report(("a", "b"), ["x", "y", "z"], [[8, 1, 1], [0, 9, 1], [5, 5, 0]])
+    assert c.matrix[0].tolist() == pytest.approx([0.8, 0.1, 0.1])
+
+
+def test_timing_is_measured_on_the_real_recordings():
+    shared = shared_or_skip()
+    t = measure_timing(shared, files=3)
+    assert len(t.burst_s) >= 3 and all(d > 0 for d in t.burst_s)
+    assert all(0 <= r <= 2.0 for r in t.reaction_s)
+    assert t.refractory_s == pytest.approx(0.25) and t.decision_s == pytest.approx(0.2)  # from device_profiles/myo.toml
