@@ -1,0 +1,138 @@
+"""A patient's session calibration: the head, the rest threshold, and how far to trust each gesture.
+
+Pure numpy/stdlib. The file is versioned JSON naming the patient, the profile and the model (by
+sha256): a calibration made for another amplifier or another model is refused, never silently used.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..events import Threshold
+from .head import EmbeddingHead
+
+CALIBRATION_SCHEMA = "myovox.calibration/1"
+
+
+class CalibrationError(ValueError):
+    """A calibration that cannot be used here; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    patient: str
+    profile: str
+    model: str
+    model_sha256: str
+    created: str  # ISO date-time, from the caller (the core has no clock)
+    labels: tuple[str, ...]
+    head: EmbeddingHead
+    rejection_threshold: float
+    per_gesture_accuracy: dict  # label -> cross-validated accuracy over repetitions
+    confusion: list  # rows = true label, columns = predicted label, counts of windows
+    reliable: tuple[str, ...]  # gestures accurate enough to use
+    cv_method: str
+    repetitions: dict  # label -> how many repetitions it was fitted on
+    channel_patterns: dict  # label -> mean log RMS per channel: the reference to undo a rotated band
+    detector_threshold: Threshold | None = None
+    rotation: int = 0  # ring positions the band has moved since the patterns were taken
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def with_rotation(self, shift: int) -> "Calibration":
+        return replace(self, rotation=int(shift))
+
+    def to_dict(self) -> dict:
+        thr = self.detector_threshold
+        return {
+            "schema": CALIBRATION_SCHEMA,
+            "patient": self.patient,
+            "profile": self.profile,
+            "model": self.model,
+            "model_sha256": self.model_sha256,
+            "created": self.created,
+            "labels": list(self.labels),
+            "rejection_threshold": self.rejection_threshold,
+            "per_gesture_accuracy": self.per_gesture_accuracy,
+            "confusion": self.confusion,
+            "reliable": list(self.reliable),
+            "cv_method": self.cv_method,
+            "repetitions": self.repetitions,
+            "rotation": self.rotation,
+            "channel_patterns": self.channel_patterns,
+            "detector_threshold": None if thr is None else {
+                "baseline": list(thr.baseline), "spread": list(thr.spread), "k": thr.k,
+                "hysteresis": thr.hysteresis, "samples": thr.samples,
+            },
+            "head": self.head.to_dict(),
+            "notes": list(self.notes),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+        tmp.replace(path)  # never leave a half-written calibration behind
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Calibration":
+        path = Path(path)
+        if not path.is_file():
+            raise CalibrationError(f"{path}: no such calibration file; calibrate the patient first")
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CalibrationError(f"{path}: not a readable calibration file ({exc}); calibrate again") from exc
+        if not isinstance(d, dict) or d.get("schema") != CALIBRATION_SCHEMA:
+            raise CalibrationError(f"{path}: not a myovox calibration (schema should be {CALIBRATION_SCHEMA!r})")
+        try:
+            thr = d.get("detector_threshold")
+            return cls(
+                patient=str(d["patient"]), profile=str(d["profile"]), model=str(d["model"]),
+                model_sha256=str(d["model_sha256"]), created=str(d["created"]), labels=tuple(d["labels"]),
+                head=EmbeddingHead.from_dict(d["head"]), rejection_threshold=float(d["rejection_threshold"]),
+                per_gesture_accuracy=dict(d["per_gesture_accuracy"]), confusion=list(d["confusion"]),
+                reliable=tuple(d["reliable"]), cv_method=str(d["cv_method"]), repetitions=dict(d["repetitions"]),
+                channel_patterns={k: list(v) for k, v in d["channel_patterns"].items()},
+                detector_threshold=None if thr is None else Threshold(
+                    tuple(thr["baseline"]), tuple(thr["spread"]), float(thr["k"]), float(thr["hysteresis"]), int(thr["samples"])),
+                rotation=int(d.get("rotation", 0)), notes=tuple(d.get("notes", ())),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CalibrationError(f"{path}: calibration file is damaged ({exc!r}); calibrate again") from exc
+
+
+def confusion_matrix(truth: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
+    """Counts; a prediction of -1 ("no action") is counted in an extra last column."""
+    m = np.zeros((n, n + 1), dtype=np.int64)
+    for t, p in zip(np.asarray(truth), np.asarray(pred)):
+        m[int(t), int(p) if p >= 0 else n] += 1
+    return m
+
+
+def best_ring_shift(reference: dict, observed: dict) -> tuple[int, float]:
+    """The cyclic channel shift s for which observed patterns rolled by -s match the reference best.
+
+    Patterns are mean log RMS per channel for each label both share; the score is the mean
+    correlation over those labels (1 = identical shape).
+    """
+    common = [k for k in observed if k in reference]
+    if not common:
+        raise CalibrationError("no gesture in the new capture matches a calibrated one; cannot find the rotation")
+    n = len(next(iter(reference.values())))
+    best, best_score = 0, -np.inf
+    for s in range(n):
+        score = 0.0
+        for k in common:
+            a = np.asarray(reference[k], dtype=np.float64)
+            b = np.roll(np.asarray(observed[k], dtype=np.float64), -s)
+            a, b = a - a.mean(), b - b.mean()
+            score += float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+        score /= len(common)
+        if score > best_score:
+            best, best_score = s, score
+    return best, best_score

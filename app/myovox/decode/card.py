@@ -1,0 +1,132 @@
+"""The model card: what an encoder expects (profile, rate, channels, window, normalisation) and how it was made.
+
+The runtime trusts nothing it cannot check against the card: the ONNX file's sha256, the stream's
+rate and channel count, the window length. Pure stdlib/numpy, so the card can be read and checked
+without onnxruntime.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..profiles import FilterSettings
+from ..signal.filters import design_emg_sos
+from .features import prepare_windows, rich_features
+
+CARD_SCHEMA = "myovox.model_card/1"
+
+
+class ModelCardError(ValueError):
+    """A model card or model file that cannot be used; the message says which file and what is wrong."""
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    path: Path  # the card file itself
+    name: str
+    onnx_path: Path
+    sha256: str
+    profile: str
+    rate_hz: float
+    channels: int
+    layout: str
+    window_samples: int
+    filter: FilterSettings
+    window_scale: np.ndarray  # (channels,) divide the prepared window by this
+    feature_mean: np.ndarray  # (features,)
+    feature_std: np.ndarray
+    labels: tuple[str, ...]  # the pre-training classes (the head learns the caregiver's own)
+    embedding_dim: int
+    raw: dict  # everything else (training data, licences, metrics, why)
+
+    @property
+    def window_ms(self) -> float:
+        return 1000.0 * self.window_samples / self.rate_hz
+
+    def sos(self) -> np.ndarray:
+        return design_emg_sos(self.filter, self.rate_hz)
+
+    def check_window(self, window: np.ndarray, rate_hz: float | None = None) -> None:
+        """Refuse a window that is not what the model was trained on, saying what differs."""
+        w = np.asarray(window)
+        if rate_hz is not None and abs(float(rate_hz) - self.rate_hz) > 0.05 * self.rate_hz:
+            raise ModelCardError(
+                f"model {self.name!r} was trained at {self.rate_hz:g} Hz; this signal is {float(rate_hz):g} Hz"
+            )
+        shape = w.shape[-2:] if w.ndim >= 2 else w.shape
+        if w.ndim not in (2, 3) or shape != (self.window_samples, self.channels):
+            raise ModelCardError(
+                f"model {self.name!r} takes windows of {self.window_samples} samples x {self.channels} channels "
+                f"({self.window_ms:g} ms at {self.rate_hz:g} Hz); got an array of shape {w.shape}"
+            )
+        if not np.all(np.isfinite(w)):
+            raise ModelCardError("window holds NaN or infinite samples; repair the stream before deciding")
+
+    def model_inputs(self, raw_windows: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw windows (n x samples x channels) -> the ONNX inputs, normalised as in training."""
+        prepared = prepare_windows(raw_windows, self.sos())
+        feats = (rich_features(prepared) - self.feature_mean) / self.feature_std
+        win = (prepared / self.window_scale).transpose(0, 2, 1)  # (n, channels, samples)
+        return {"window": np.ascontiguousarray(win, dtype=np.float32), "features": feats.astype(np.float32)}
+
+
+def load_card(path: str | Path, verify_weights: bool = True) -> ModelCard:
+    """Read and check a model card; the ONNX file sits beside it (or where `onnx` says)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelCardError(f"{path}: no such model card (expected e.g. models/myo8_200hz.card.json)")
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelCardError(f"{path}: not a readable JSON model card ({exc})") from exc
+    if not isinstance(d, dict) or d.get("schema") != CARD_SCHEMA:
+        raise ModelCardError(f"{path}: not a myovox model card (schema should be {CARD_SCHEMA!r})")
+    try:
+        norm = d["normalisation"]
+        filt = d["preprocessing"]["filter"]
+        card = ModelCard(
+            path=path,
+            name=str(d["name"]),
+            onnx_path=(path.parent / d["onnx"]).resolve(),
+            sha256=str(d["sha256"]),
+            profile=str(d["profile"]),
+            rate_hz=float(d["rate_hz"]),
+            channels=int(d["channels"]),
+            layout=str(d.get("layout", "strip")),
+            window_samples=int(d["window_samples"]),
+            filter=FilterSettings(**{k: filt[k] for k in ("highpass_hz", "lowpass_hz", "order", "notch_hz", "notch_q") if k in filt}),
+            window_scale=np.asarray(norm["window_scale"], dtype=np.float64),
+            feature_mean=np.asarray(norm["feature_mean"], dtype=np.float64),
+            feature_std=np.asarray(norm["feature_std"], dtype=np.float64),
+            labels=tuple(d["labels"]),
+            embedding_dim=int(d["outputs"]["embedding"]),
+            raw=d,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelCardError(f"{path}: model card is missing or has a bad field ({exc!r})") from exc
+    if card.window_scale.shape != (card.channels,) or card.feature_std.shape != card.feature_mean.shape:
+        raise ModelCardError(f"{path}: normalisation does not match {card.channels} channels")
+    if np.any(card.window_scale <= 0) or np.any(card.feature_std <= 0):
+        raise ModelCardError(f"{path}: normalisation scales must be positive")
+    if verify_weights:
+        if not card.onnx_path.is_file():
+            raise ModelCardError(f"{path}: the model file {card.onnx_path} is missing")
+        actual = sha256_of(card.onnx_path)
+        if actual != card.sha256:
+            raise ModelCardError(
+                f"{card.onnx_path}: sha256 {actual[:12]}... does not match the card's {card.sha256[:12]}...; "
+                "the model file is corrupt or not the one this card describes"
+            )
+    return card

@@ -1,0 +1,99 @@
+"""Per-window preparation and hand-crafted features, shared by training, the runtime and the LDA baseline.
+
+Pure numpy/scipy. Windows are arrays (windows x samples x channels), the same orientation as a
+`Recording.signal`, so a caller never transposes by hand.
+
+One definition of "the window the model sees" lives here (`prepare_windows`): the raw window minus
+its per-channel mean, then the profile's causal band-pass started from steady state. It depends on
+the window alone, not on stream history, so a window cut from a file, a calibration rep or a live
+`OnsetWindow.raw` all reach the encoder the same way.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal as sps
+
+#: Order of the per-channel rich features (the seed work's set); the model card lists it.
+RICH_FEATURES = ("log_rms", "log_var", "log_ssi", "spectral_entropy", "log_wl", "zc_rate", "mean_freq_norm")
+HUDGINS_FEATURES = ("MAV", "ZC", "SSC", "WL")
+
+
+def sliding_windows(signal: np.ndarray, length: int, step: int) -> np.ndarray:
+    """All full windows of `length` samples every `step` samples of one recording (a view, no copy).
+
+    Windows never cross the end of the array: cut each recording file on its own (GUIDE section 3).
+    """
+    signal = np.asarray(signal)
+    if signal.ndim != 2:
+        raise ValueError(f"signal must be (samples x channels), got shape {signal.shape}")
+    if length <= 0 or step <= 0:
+        raise ValueError(f"window length and step must be positive, got {length}, {step}")
+    n = signal.shape[0]
+    if n < length:
+        return np.empty((0, length, signal.shape[1]), dtype=signal.dtype)
+    view = np.lib.stride_tricks.sliding_window_view(signal, length, axis=0)  # (n-length+1, ch, length)
+    return view[::step].transpose(0, 2, 1)
+
+
+def prepare_windows(raw: np.ndarray, sos: np.ndarray) -> np.ndarray:
+    """Remove each window's mean and band-pass it causally, window by window, from steady state.
+
+    Equals `signal.filters.CausalFilter(sos, channels).process(w - w.mean(0))` on each window `w`
+    (a test holds this), computed for a whole batch at once.
+    """
+    w = np.asarray(raw, dtype=np.float64)
+    if w.ndim == 2:
+        return prepare_windows(w[None], sos)[0]
+    if w.ndim != 3:
+        raise ValueError(f"windows must be (windows x samples x channels), got shape {w.shape}")
+    x = w - w.mean(axis=1, keepdims=True)
+    zi0 = sps.sosfilt_zi(sos)  # (sections, 2)
+    zi = zi0[:, None, :, None] * x[None, :, 0:1, :]  # (sections, windows, 2, channels)
+    y, _ = sps.sosfilt(sos, x, axis=1, zi=zi)
+    return y
+
+
+def hudgins_features(windows: np.ndarray) -> np.ndarray:
+    """MAV, ZC, SSC, WL per channel, as LibEMG computes them (thresholds 0), grouped feature-major.
+
+    Returns (windows x 4*channels): [MAV ch0..chN, ZC ch0..chN, SSC ..., WL ...].
+    """
+    w = np.asarray(windows, dtype=np.float64)
+    mav = np.mean(np.abs(w), axis=1)
+    sgn = np.diff(np.sign(w), axis=1)
+    zc = np.sum(sgn == -2, axis=1) + np.sum(sgn == 2, axis=1)
+    ssc = np.sum((w[:, 1:-1] - w[:, :-2]) * (w[:, 1:-1] - w[:, 2:]) >= 0, axis=1)
+    wl = np.sum(np.abs(np.diff(w, axis=1)), axis=1)
+    return np.concatenate([mav, zc, ssc, wl], axis=1)
+
+
+def rich_features(windows: np.ndarray) -> np.ndarray:
+    """RMS, variance, simple square integral, spectral entropy, waveform length, zero-crossing rate
+    and mean frequency per channel, on scales a network digests (logs of energies, rates in 0..1).
+
+    Returns (windows x 7*channels), feature-major in the order of `RICH_FEATURES`.
+    """
+    w = np.asarray(windows, dtype=np.float64)
+    n = w.shape[1]
+    eps = 1e-6
+    ssi = np.sum(w * w, axis=1)
+    rms = np.sqrt(ssi / n)
+    var = np.var(w, axis=1)
+    wl = np.sum(np.abs(np.diff(w, axis=1)), axis=1)
+    sgn = np.diff(np.signbit(w).astype(np.int8), axis=1)
+    zc_rate = np.sum(sgn != 0, axis=1) / max(n - 1, 1)
+    spec = np.abs(np.fft.rfft(w, axis=1)) ** 2  # (windows, bins, channels)
+    spec = spec[:, 1:]  # drop DC (the window mean is already removed)
+    total = spec.sum(axis=1) + eps
+    p = spec / total[:, None, :]
+    entropy = -np.sum(p * np.log(p + 1e-12), axis=1) / np.log(max(spec.shape[1], 2))
+    bins = np.arange(1, spec.shape[1] + 1, dtype=np.float64) / spec.shape[1]  # fraction of Nyquist
+    mnf = np.sum(p * bins[None, :, None], axis=1)
+    return np.concatenate(
+        [np.log(rms + eps), np.log(var + eps), np.log(ssi + eps), entropy, np.log(wl + eps), zc_rate, mnf], axis=1
+    )
+
+
+def rotate_ring(windows: np.ndarray, shift: int) -> np.ndarray:
+    """Channels of a ring armband moved by `shift` positions: new channel c = old channel (c + shift) mod N."""
+    return np.roll(np.asarray(windows), -int(shift), axis=-1)
