@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 import pylsl
+from pylsl.util import LostError
 
 from ..events import StreamStatus
 from ..profiles import DeviceProfile
@@ -110,7 +111,7 @@ class LslSource:
                         self._stop.wait(0.2)
                 else:
                     self._pull()
-            except pylsl.LostError:
+            except LostError:
                 self._close_inlet()
                 self._set_status("disconnected", "the stream was lost; waiting for it to come back")
             except Exception as exc:  # the bedside app must outlive any amplifier fault
