@@ -16,7 +16,8 @@ import urllib.request
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .generation import Generation, TextGenerator
+from .generation import Generation, NextWords, TextGenerator
+from .prompts import SHARED_PREFIX, abbreviation_grammar
 from .model_files import ModelFileError, Progress, default_model_path
 
 
@@ -29,28 +30,50 @@ class ServerGenerator:
         self.connect_timeout_s = connect_timeout_s
         self.endpoint = self.url if self.url.endswith("/completions") else self.url + "/v1/completions"
 
-    def generate(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = (), temperature: float = 0.0,
-                 grammar: str | None = None, deadline: float | None = None, seed: int = 0) -> Generation:
+    def _post(self, body: dict, deadline: float | None) -> tuple[dict | None, str]:
         timeout = self.connect_timeout_s if deadline is None else max(0.01, deadline - time.monotonic())
-        body = {"prompt": prompt, "max_tokens": max_tokens, "temperature": temperature, "seed": seed,
-                "stop": list(stop), "logprobs": 1}
-        if grammar:
-            body["grammar"] = grammar
         req = urllib.request.Request(self.endpoint, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
-                data = json.loads(resp.read().decode("utf-8"))
+                return json.loads(resp.read().decode("utf-8")), ""
         except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            return Generation("", 0.0, complete=False, reason=f"server {self.url} did not answer ({reason})")
+            late = deadline is not None and time.monotonic() >= deadline
+            return None, "deadline" if late else f"server {self.url} did not answer ({reason})"
+
+    def generate(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ("\n",), temperature: float = 0.0,
+                 initials: str | None = None, deadline: float | None = None, seed: int = 0) -> Generation:
+        body = {"prompt": prompt, "max_tokens": max_tokens, "temperature": temperature, "seed": seed,
+                "stop": list(stop), "logprobs": 1}
+        if initials:
+            body["grammar"] = abbreviation_grammar(initials)
+        data, why = self._post(body, deadline)
+        if data is None:
+            return Generation("", 0.0, complete=False, reason=why)
         try:
             choice = data["choices"][0]
             text = str(choice.get("text", ""))
             lps = [x for x in ((choice.get("logprobs") or {}).get("token_logprobs") or []) if x is not None]
         except (KeyError, IndexError, TypeError, AttributeError):
             return Generation("", 0.0, complete=False, reason=f"server {self.url} gave an unexpected answer")
-        return Generation(text, sum(lps) / len(lps) if lps else 0.0, complete=True, tokens=len(lps))
+        return Generation(text.strip("\n"), sum(lps) / len(lps) if lps else 0.0, complete=True, tokens=len(lps))
+
+    def next_words(self, prompt: str, prefix: str = "", k: int = 5, deadline: float | None = None) -> NextWords:
+        body = {"prompt": prompt, "max_tokens": 1, "temperature": 0.0, "logprobs": 20}
+        data, why = self._post(body, deadline)
+        if data is None:
+            return NextWords([], complete=False, reason=why)
+        try:
+            top = (data["choices"][0].get("logprobs") or {}).get("top_logprobs") or [{}]
+            pairs = top[0].items()
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return NextWords([], complete=False, reason=f"server {self.url} gave an unexpected answer")
+        best: dict[str, float] = {}
+        for tok, lp in sorted(pairs, key=lambda t: -t[1]):
+            if tok.startswith(" ") and tok[1:].isalpha() and tok[1:].lower().startswith(prefix.lower()):
+                best.setdefault(tok[1:].lower(), float(lp))
+        return NextWords(list(best.items())[:k])
 
 
 class LanguageBackend:
@@ -111,6 +134,7 @@ class LanguageBackend:
                     self.generator = LlamaCppGenerator(path, n_threads=self.n_threads, n_ctx=self.n_ctx)
                 except (ValueError, RuntimeError, OSError) as exc:
                     raise ModelFileError(f"model file {path} could not be loaded ({exc}); is it a valid GGUF?") from exc
+            self.generator.next_words(SHARED_PREFIX, k=1)  # warm the prefix cache shared by every prompt
             self.state, self.message = "ready", f"language model ready: {self.generator.name}"
         except ImportError as exc:
             self.state, self.message = "failed", f"llama-cpp-python is not installed ({exc})"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Container, Iterable, Sequence
 
 from .api import Candidate
 from .text import normalize, words
@@ -32,8 +32,9 @@ class Verdict:
     reason: str = ""
 
 
-def judge(text: str, allowed_words: Iterable[str] = ()) -> Verdict:
-    """Is `text` fit to offer? `allowed_words` are the patient's own words (never dropped as offensive)."""
+def judge(text: str, allowed_words: Iterable[str] = (), known_words: Container[str] | None = None) -> Verdict:
+    """Is `text` fit to offer? `allowed_words` are the patient's own words (never dropped as offensive);
+    with `known_words` (a dictionary) any other word outside it marks the candidate as garbled."""
     stripped = text.strip()
     if not stripped or not words(stripped):
         return Verdict(False, "empty")
@@ -52,6 +53,8 @@ def judge(text: str, allowed_words: Iterable[str] = ()) -> Verdict:
             return Verdict(False, "garbled: unpronounceable word")
         if w in OFFENSIVE:
             return Verdict(False, "offensive")
+        if known_words is not None and w not in known_words and not w.isdigit():
+            return Verdict(False, f"garbled: unknown word")
     for i in range(2, len(toks)):
         if toks[i] == toks[i - 1] == toks[i - 2]:
             return Verdict(False, "garbled: stutter")
@@ -61,7 +64,7 @@ def judge(text: str, allowed_words: Iterable[str] = ()) -> Verdict:
 
 
 def filter_candidates(candidates: Sequence[Candidate], allowed_words: Iterable[str] = (),
-                      already: Iterable[Candidate] = ()) -> list[Candidate]:
+                      already: Iterable[Candidate] = (), known_words: Container[str] | None = None) -> list[Candidate]:
     """Keep fit candidates, drop repeats of each other and of `already` (same words = same candidate)."""
     allowed = set(allowed_words)
     seen = {normalize(c.text) for c in already}
@@ -70,7 +73,7 @@ def filter_candidates(candidates: Sequence[Candidate], allowed_words: Iterable[s
         key = normalize(c.text)
         if key in seen:
             continue
-        if c.source != "typed" and not judge(c.text, allowed).ok:
+        if c.source != "typed" and not judge(c.text, allowed, known_words if c.source == "llm" else None).ok:
             continue
         seen.add(key)
         out.append(c)

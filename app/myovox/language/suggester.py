@@ -62,14 +62,16 @@ class LanguageSuggester:
                  no_model_reason: str = "no language model configured"):
         self.memory = memory if memory is not None else PhraseMemory(load_starter_phrases())
         if ngram is None:
-            ngram = NGramModel().train(load_starter_phrases())
-            ngram.train(self.memory.learned_phrases())
+            ngram = default_ngram(self.memory)
         self.ngram = ngram
+        # Dictionary for spotting garbled model output (None: no word list, only the shape checks apply).
+        self.known_words: set[str] | None = set(ngram.vocabulary) if ngram.prior else None
         self.backend = backend
         self.deadline_s = deadline_s
         self.no_model_reason = no_model_reason
         self.last = CallReport()
         self.use_llm_for_words = True
+        self.llm_word_slots = 3  # at most this many word slots from the model; the n-gram fills the rest
 
     # ---- model state ----------------------------------------------------------------------
     @property
@@ -115,7 +117,7 @@ class LanguageSuggester:
         return out
 
     def _llm_fill(self, out: list[Candidate], n: int, prompt: str, deadline: float, allowed: set[str], *,
-                  grammar: str | None, max_tokens: int, accept) -> None:
+                  initials: str | None, max_tokens: int, accept) -> None:
         """Sample the model (greedy first, then varied) until n candidates or the deadline."""
         gen = self.generator
         if gen is None:
@@ -128,7 +130,7 @@ class LanguageSuggester:
                 self.last.fallback_reason = "deadline reached: filled from the n-gram"
                 return
             g = gen.generate(prompt, max_tokens=max_tokens, stop=("\n",), temperature=0.0 if attempts == 0 else 0.9,
-                             grammar=grammar, deadline=deadline, seed=attempts)
+                             initials=initials, deadline=deadline, seed=attempts)
             attempts += 1
             self.last.llm_attempts = attempts
             self.last.llm_used = True
@@ -143,7 +145,10 @@ class LanguageSuggester:
             if not text or not accept(text):
                 continue
             cand = Candidate(text, 1.0 + _squash(g.mean_logprob + 3.0), "llm")
-            out.extend(filter_candidates([cand], allowed, already=out))
+            out.extend(filter_candidates([cand], allowed, already=out, known_words=self.known_words))
+        # Within the model's tier, its own likelihood decides the order.
+        head = [c for c in out if c.source != "llm"]
+        out[:] = head + sorted((c for c in out if c.source == "llm"), key=lambda c: -c.score)
 
     # ---- the Suggester protocol -------------------------------------------------------------
     def phrases_from_labels(self, labels: Sequence[str], context: Sequence[str] = (), n: int = 5,
@@ -157,8 +162,8 @@ class LanguageSuggester:
                for c in filter_candidates(self.memory.search_labels(labels, n), allowed)]
         first = time.monotonic() - t0 if out else None
         if len(out) < n:
-            self._llm_fill(out, n, prompts.labels_prompt(labels, context), deadline, allowed, grammar=None,
-                           max_tokens=24, accept=lambda t: len(words(t)) <= 15)
+            self._llm_fill(out, n, prompts.labels_prompt(labels, context), deadline, allowed, initials=None,
+                           max_tokens=24, accept=lambda t: len(words(t)) <= 15 and mentions_labels(t, labels))
             if first is None and out:
                 first = time.monotonic() - t0
         if len(out) < n:
@@ -189,7 +194,7 @@ class LanguageSuggester:
             partial = [c for c in out if not matches(c.text)]
             out = exact
             self._llm_fill(out, n, prompts.abbreviation_prompt(letters, context), deadline, allowed,
-                           grammar=prompts.abbreviation_grammar(letters), max_tokens=4 * len(letters) + 4,
+                           initials=letters, max_tokens=4 * len(letters) + 4,
                            accept=matches)
             if first is None and out:
                 first = time.monotonic() - t0
@@ -227,16 +232,14 @@ class LanguageSuggester:
                 self.last.deadline_hit = True
                 self.last.fallback_reason = "deadline reached: filled from the n-gram"
             else:
-                g = gen.generate(prompts.word_prompt(before), max_tokens=6, stop=(), temperature=0.0,
-                                 grammar=prompts.word_grammar(partial), deadline=deadline)
+                nw = gen.next_words(prompts.word_prompt(before), partial, k=n, deadline=deadline)
                 self.last.llm_used, self.last.llm_attempts = True, 1
-                ws = words(g.text)
-                if g.complete and ws and ws[0].startswith(partial):
-                    out.extend(filter_candidates([Candidate(_display_word(ws[0]), 1.0 + _squash(g.mean_logprob + 3.0), "llm")],
-                                                 allowed, already=out))
-                elif not g.complete:
-                    self.last.deadline_hit = g.reason == "deadline" or time.monotonic() >= deadline
-                    self.last.fallback_reason = g.reason
+                if not nw.complete:
+                    self.last.deadline_hit = nw.reason == "deadline" or time.monotonic() >= deadline
+                    self.last.fallback_reason = nw.reason
+                fill = [Candidate(_display_word(w), 1.0 + _squash(lp + 3.0), "llm") for w, lp in nw.words]
+                out.extend(filter_candidates(fill, allowed, already=out, known_words=self.known_words)
+                           [: max(0, self.llm_word_slots - len(out))])
                 if first is None and out:
                     first = time.monotonic() - t0
         elif gen is None:
@@ -252,6 +255,25 @@ class LanguageSuggester:
             return
         self.memory.learn(phrase)
         self.ngram.add(phrase)
+        if self.known_words is not None:
+            self.known_words.update(words(phrase))
+
+
+def mentions_labels(text: str, labels: Sequence[str]) -> bool:
+    """A generated phrase must use at least one of the patient's keywords (crude stem match)."""
+    have = {w[:5] for w in words(text)}
+    return any(w[:5] in have for lab in labels for w in words(lab))
+
+
+def default_ngram(memory: PhraseMemory, extra_training: Sequence[str] = ()) -> NGramModel:
+    """Trigram over the starter phrases, the patient's phrases and `extra_training`, with the English word prior."""
+    from .wordlist import english_word_frequencies  # noqa: PLC0415 (adapter; {} without wordfreq)
+
+    ngram = NGramModel(prior=english_word_frequencies())
+    ngram.train(load_starter_phrases())
+    ngram.train(memory.learned_phrases())
+    ngram.train(extra_training)
+    return ngram
 
 
 def user_memory_path() -> Path:
@@ -266,8 +288,7 @@ def open_suggester(model_setting: str | None = None, *, use_model: bool = True, 
     """The bedside suggester: the patient's memory file, starter phrases, n-gram, and (optionally) the model."""
     starter = load_starter_phrases()
     memory = PhraseMemory(starter, memory_path or user_memory_path())
-    ngram = NGramModel().train(starter)
-    ngram.train(memory.learned_phrases())
+    ngram = default_ngram(memory)
     backend = None
     reason = "the language model is switched off in the settings"
     if use_model:
