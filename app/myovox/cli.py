@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("myovox.training.train", "pre-train a gesture encoder on the shared data and export ONNX + model card"),
     "evaluate": ("myovox.decode.evaluate", "gesture accuracy protocols: encoder vs LDA baseline (JSON, Markdown, PNG)"),
     "bench": ("myovox.bench", "benchmarks: throughput, latency, memory (prints figures)"),
+    "eval-language": ("myovox.language.evaluate", "language layer on the phrase sets: top-1/5, WER, keystroke savings, latency; LLM vs retrieval vs n-gram"),
     "simulate": ("myovox.simulate.run", "communication-rate simulator: wpm, gestures/char, savings, errors per mode"),
 }
 

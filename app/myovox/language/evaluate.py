@@ -1,0 +1,217 @@
+"""`myovox eval-language`: labels -> phrases, abbreviation expansion and word prediction on real phrase sets.
+
+For each target phrase we derive what a patient would select (its content words; its first letters)
+and score the suggestions: top-1 / top-5 exact match (case and punctuation ignored), word error rate
+of the top candidate and of the best of the five, keystroke savings of word prediction with five
+suggestions for a letter-by-letter typist, and latency. Three configurations run in one go:
+  ngram      - no memory, no model: the n-gram fallback alone
+  retrieval  - starter phrase memory + n-gram (what the speller does with no model)
+  llm        - starter phrase memory + default model + n-gram (the product)
+Leak rules: the phrase memory holds only the starter phrases, minus any that equal an evaluation
+phrase; the n-gram is trained on the starter phrases plus the *other* phrase set (MacKenzie when
+evaluating comm_dev and vice versa), minus any evaluation phrase; plus wordfreq unigram frequencies.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .memory import PhraseMemory, load_starter_phrases
+from .ngram import NGramModel
+from .suggester import LanguageSuggester
+from .text import abbreviation, content_words, normalize, read_phrase_file, word_error_rate, words
+from .wordlist import english_word_frequencies
+
+PHRASE_SETS = {
+    "comm_dev": "phrases/comm_dev/comm_case_dev.txt",
+    "mackenzie": "phrases/mackenzie_soukoreff_2003/phrases2.txt",
+}
+OTHER = {"comm_dev": "mackenzie", "mackenzie": "comm_dev"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sets", default="comm_dev,mackenzie", help="phrase sets: comm_dev, mackenzie")
+    p.add_argument("--modes", default="ngram,retrieval,llm", help="configurations to compare")
+    p.add_argument("--limit", type=int, default=0, help="first N phrases of each set for every mode (0 = all)")
+    p.add_argument("--llm-limit", type=int, default=128,
+                   help="first N phrases of each set for the llm mode (it costs ~1.5 s a call on 2 busy cores)")
+    p.add_argument("--ks-limit", type=int, default=0, help="first N phrases for keystroke savings (0 = same as the task limit)")
+    p.add_argument("--deadline", type=float, default=1.5, help="seconds per call (the product default is 1.5)")
+    p.add_argument("--model", default="", help="GGUF path or server URL (default: the packaged Gemma 3 270M)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", type=Path, help="also write all figures to this file")
+
+
+@dataclass
+class TaskScore:
+    n: int = 0
+    top1: int = 0
+    top5: int = 0
+    wer_top1: list[float] = field(default_factory=list)
+    wer_best5: list[float] = field(default_factory=list)
+    latency_s: list[float] = field(default_factory=list)
+    first_s: list[float] = field(default_factory=list)
+    deadline_hits: int = 0
+    llm_candidates: int = 0
+    skipped: int = 0
+
+    def add(self, target: str, cands, latency: float, first: float | None, deadline_hit: bool) -> None:
+        texts = [c.text for c in cands]
+        self.n += 1
+        self.top1 += bool(texts) and normalize(texts[0]) == normalize(target)
+        self.top5 += any(normalize(t) == normalize(target) for t in texts[:5])
+        self.wer_top1.append(word_error_rate(target, texts[0]) if texts else 1.0)
+        self.wer_best5.append(min((word_error_rate(target, t) for t in texts[:5]), default=1.0))
+        self.latency_s.append(latency)
+        if first is not None:
+            self.first_s.append(first)
+        self.deadline_hits += deadline_hit
+        self.llm_candidates += sum(c.source == "llm" for c in cands)
+
+    def summary(self) -> dict:
+        def pct(xs, q):
+            xs = sorted(xs)
+            return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
+
+        return {
+            "phrases": self.n, "skipped_no_keywords": self.skipped,
+            "top1": self.top1 / self.n if self.n else float("nan"),
+            "top5": self.top5 / self.n if self.n else float("nan"),
+            "wer_top1": statistics.fmean(self.wer_top1) if self.wer_top1 else float("nan"),
+            "wer_best_of_5": statistics.fmean(self.wer_best5) if self.wer_best5 else float("nan"),
+            "latency_median_s": statistics.median(self.latency_s) if self.latency_s else float("nan"),
+            "latency_p95_s": pct(self.latency_s, 0.95),
+            "first_candidate_median_s": statistics.median(self.first_s) if self.first_s else float("nan"),
+            "deadline_hits": self.deadline_hits, "llm_candidates": self.llm_candidates,
+        }
+
+
+def keystroke_savings(suggester: LanguageSuggester, phrases: list[str], n: int = 5,
+                      deadline_s: float | None = None) -> dict:
+    """Letter-by-letter typist with n word suggestions; choosing one costs 1 action and adds the space.
+
+    Baseline actions = characters of the phrase (lower-case words joined by single spaces).
+    """
+    actions = baseline = 0
+    lat: list[float] = []
+    for phrase in phrases:
+        ws = words(phrase)
+        if not ws:
+            continue
+        baseline += len(" ".join(ws))
+        typed = ""
+        for i, w in enumerate(ws):
+            partial = ""
+            while True:
+                t0 = time.monotonic()
+                cands = suggester.predict_words(typed + partial, n=n, deadline_s=deadline_s)
+                lat.append(time.monotonic() - t0)
+                if any(c.text.lower() == w for c in cands[:n]):
+                    actions += 1  # select: the word and its space
+                    break
+                if partial == w:  # typed it all; the space costs one more (not after the last word)
+                    actions += 1 if i < len(ws) - 1 else 0
+                    break
+                partial += w[len(partial)]
+                actions += 1
+            typed += w + " "
+    return {
+        "phrases": len(phrases), "baseline_actions": baseline, "actions": actions,
+        "keystroke_savings": 1 - actions / baseline if baseline else float("nan"),
+        "latency_median_s": statistics.median(lat) if lat else float("nan"),
+        "latency_p95_s": sorted(lat)[int(0.95 * (len(lat) - 1))] if lat else float("nan"),
+        "calls": len(lat),
+    }
+
+
+def build_suggester(mode: str, starter: list[str], train: list[str], backend, deadline: float) -> LanguageSuggester:
+    ngram = NGramModel(prior=english_word_frequencies()).train(starter).train(train)
+    memory = PhraseMemory([] if mode == "ngram" else starter)
+    return LanguageSuggester(memory, ngram, backend if mode == "llm" else None, deadline_s=deadline,
+                             no_model_reason=f"evaluation mode {mode!r}")
+
+
+def evaluate_set(name: str, phrases: list[str], other: list[str], modes: list[str], args, backend) -> dict:
+    eval_keys = {normalize(p) for p in phrases}
+    starter_all = load_starter_phrases()
+    starter = [p for p in starter_all if normalize(p) not in eval_keys]
+    train = [p for p in other if normalize(p) not in eval_keys]
+    result = {"phrases": len(phrases), "starter_removed_as_eval_phrases": len(starter_all) - len(starter),
+              "ngram_training": f"starter phrases + {OTHER[name]} ({len(train)} phrases) + wordfreq unigrams",
+              "modes": {}}
+    for mode in modes:
+        limit = args.llm_limit if mode == "llm" else (args.limit or len(phrases))
+        if args.limit:
+            limit = min(limit, args.limit)
+        subset = phrases[:limit]
+        sug = build_suggester(mode, starter, train, backend, args.deadline)
+        assert not any(normalize(p) in eval_keys for p in sug.memory.learned_phrases() + [e.text for e in sug.memory.entries.values()])
+        labels_s, abbr_s = TaskScore(), TaskScore()
+        for target in subset:
+            kws = content_words(target)
+            if kws:
+                t0 = time.monotonic()
+                c = sug.phrases_from_labels(kws, n=5)
+                labels_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s, sug.last.deadline_hit)
+            else:
+                labels_s.skipped += 1
+            t0 = time.monotonic()
+            c = sug.expand_abbreviation(abbreviation(target), n=5)
+            abbr_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s, sug.last.deadline_hit)
+        ks_subset = subset[: args.ks_limit] if args.ks_limit else subset
+        ks = keystroke_savings(sug, ks_subset, n=5)
+        result["modes"][mode] = {"phrases": len(subset), "labels_to_phrases": labels_s.summary(),
+                                 "abbreviation": abbr_s.summary(), "word_prediction": ks}
+        _print_mode(name, mode, result["modes"][mode])
+    return result
+
+
+def _print_mode(name: str, mode: str, r: dict) -> None:
+    for task in ("labels_to_phrases", "abbreviation"):
+        s = r[task]
+        print(f"{name:10s} {mode:9s} {task:18s} n={s['phrases']:3d} top1={s['top1']:6.1%} top5={s['top5']:6.1%} "
+              f"WER(top1)={s['wer_top1']:.3f} WER(best of 5)={s['wer_best_of_5']:.3f} "
+              f"latency median={s['latency_median_s'] * 1000:7.1f} ms p95={s['latency_p95_s'] * 1000:7.1f} ms "
+              f"first={s['first_candidate_median_s'] * 1000:7.1f} ms deadline hits={s['deadline_hits']} "
+              f"llm cands={s['llm_candidates']}", flush=True)
+    k = r["word_prediction"]
+    print(f"{name:10s} {mode:9s} {'word_prediction':18s} n={k['phrases']:3d} keystroke savings={k['keystroke_savings']:6.1%} "
+          f"({k['actions']} of {k['baseline_actions']} actions) latency median={k['latency_median_s'] * 1000:7.1f} ms "
+          f"p95={k['latency_p95_s'] * 1000:7.1f} ms calls={k['calls']}", flush=True)
+
+
+def run(args) -> int:
+    from myovox.data.recordings import shared_data_dir  # noqa: PLC0415
+
+    shared = shared_data_dir()
+    if shared is None:
+        print("eval-language: the shared phrase sets (../shared/data/phrases) are not here; nothing to evaluate")
+        return 2
+    sets = {k: read_phrase_file(shared / v) for k, v in PHRASE_SETS.items()}
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    backend = None
+    if "llm" in modes:
+        from .backend import LanguageBackend  # noqa: PLC0415
+
+        t0 = time.monotonic()
+        b = LanguageBackend(args.model or None, n_threads=args.threads,
+                            progress=lambda m, f: print(f"  {m}: {f:.0%}", flush=True) if f in (0.0, 1.0) else None)
+        b.load_now()
+        print(f"model: {b.message} (load {time.monotonic() - t0:.1f} s, {args.threads} threads)", flush=True)
+        if b.state != "ready":
+            print("eval-language: the llm mode is skipped because the model is not available")
+            modes.remove("llm")
+        backend = b
+    print(f"deadline {args.deadline} s per call; 5 suggestions; modes {modes}", flush=True)
+    out = {}
+    for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
+        print(f"== {name}: {len(sets[name])} phrases; n-gram trained on starter phrases + {OTHER[name]}; "
+              "memory = starter phrases only", flush=True)
+        out[name] = evaluate_set(name, sets[name], sets[OTHER[name]], modes, args, backend)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+    return 0
