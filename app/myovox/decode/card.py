@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from scipy import signal as sps
 
 from ..profiles import FilterSettings
 from ..signal.filters import design_emg_sos
@@ -56,7 +58,13 @@ class ModelCard:
         return 1000.0 * self.window_samples / self.rate_hz
 
     def sos(self) -> np.ndarray:
-        return design_emg_sos(self.filter, self.rate_hz)
+        return self._filter_design[0]
+
+    @cached_property
+    def _filter_design(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sos, steady-state zi) designed once: designing a Butterworth costs ms, a window must not."""
+        sos = design_emg_sos(self.filter, self.rate_hz)
+        return sos, sps.sosfilt_zi(sos)
 
     def check_window(self, window: np.ndarray, rate_hz: float | None = None) -> None:
         """Refuse a window that is not what the model was trained on, saying what differs."""
@@ -76,7 +84,8 @@ class ModelCard:
 
     def model_inputs(self, raw_windows: np.ndarray) -> dict[str, np.ndarray]:
         """Raw windows (n x samples x channels) -> the ONNX inputs, normalised as in training."""
-        prepared = prepare_windows(raw_windows, self.sos())
+        sos, zi = self._filter_design
+        prepared = prepare_windows(raw_windows, sos, zi)
         feats = (rich_features(prepared) - self.feature_mean) / self.feature_std
         win = (prepared / self.window_scale).transpose(0, 2, 1)  # (n, channels, samples)
         return {"window": np.ascontiguousarray(win, dtype=np.float32), "features": feats.astype(np.float32)}

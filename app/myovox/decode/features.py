@@ -35,19 +35,20 @@ def sliding_windows(signal: np.ndarray, length: int, step: int) -> np.ndarray:
     return view[::step].transpose(0, 2, 1)
 
 
-def prepare_windows(raw: np.ndarray, sos: np.ndarray) -> np.ndarray:
+def prepare_windows(raw: np.ndarray, sos: np.ndarray, zi: np.ndarray | None = None) -> np.ndarray:
     """Remove each window's mean and band-pass it causally, window by window, from steady state.
 
     Equals `signal.filters.CausalFilter(sos, channels).process(w - w.mean(0))` on each window `w`
-    (a test holds this), computed for a whole batch at once.
+    (a test holds this), computed for a whole batch at once. `zi` = `sosfilt_zi(sos)` if the caller
+    has it cached.
     """
     w = np.asarray(raw, dtype=np.float64)
     if w.ndim == 2:
-        return prepare_windows(w[None], sos)[0]
+        return prepare_windows(w[None], sos, zi)[0]
     if w.ndim != 3:
         raise ValueError(f"windows must be (windows x samples x channels), got shape {w.shape}")
     x = w - w.mean(axis=1, keepdims=True)
-    zi0 = sps.sosfilt_zi(sos)  # (sections, 2)
+    zi0 = sps.sosfilt_zi(sos) if zi is None else zi  # (sections, 2)
     zi = zi0[:, None, :, None] * x[None, :, 0:1, :]  # (sections, windows, 2, channels)
     y, _ = sps.sosfilt(sos, x, axis=1, zi=zi)
     return y

@@ -1,0 +1,100 @@
+"""Pure decode maths: window preparation equals the streaming filter, Hudgins features, LDA, head, voting."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from myovox.decode.calibration import best_ring_shift, confusion_matrix
+from myovox.decode.features import hudgins_features, prepare_windows, rich_features, rotate_ring, sliding_windows
+from myovox.decode.head import EmbeddingHead, MajorityVote, fit_temperature, reject, softmax
+from myovox.decode.lda import LinearDiscriminant
+from myovox.profiles import find_profile
+from myovox.signal.filters import CausalFilter, design_emg_sos
+
+
+def test_sliding_windows_stay_inside_one_recording():
+    sig = np.arange(100 * 3, dtype=np.float32).reshape(100, 3)
+    w = sliding_windows(sig, 40, 10)
+    assert w.shape == (7, 40, 3)
+    np.testing.assert_array_equal(w[2], sig[20:60])
+    assert sliding_windows(sig[:30], 40, 10).shape == (0, 40, 3)
+
+
+def test_prepare_windows_equals_causal_filter_per_window():
+    prof = find_profile("myo")
+    sos = design_emg_sos(prof.filter, prof.rate_hz)
+    rng = np.random.default_rng(1)
+    windows = rng.normal(5.0, 20.0, size=(4, 40, 8))
+    batch = prepare_windows(windows, sos)
+    for i in range(4):
+        one = CausalFilter(sos, 8).process(windows[i] - windows[i].mean(axis=0))
+        np.testing.assert_allclose(batch[i], one, rtol=1e-10, atol=1e-10)
+
+
+def test_hudgins_features_by_hand():
+    x = np.array([1.0, -2.0, 3.0, 3.0, -1.0])[None, :, None]
+    mav, zc, ssc, wl = hudgins_features(x)[0]
+    assert mav == pytest.approx(2.0)
+    assert zc == 3  # +-, -+, +-
+    # SSC (LibEMG, threshold 0): (x1-x0)(x1-x2) >= 0 at samples 1, 2, 3 -> (-3)(-5)=15, (5)(0)=0, (0)(4)=0
+    assert ssc == 3
+    assert wl == pytest.approx(3 + 5 + 0 + 4)
+
+
+def test_rich_features_shape_and_scale():
+    rng = np.random.default_rng(0)
+    small, big = rng.normal(0, 1, (1, 40, 2)), rng.normal(0, 10, (1, 40, 2))
+    fs, fb = rich_features(small), rich_features(big)
+    assert fs.shape == (1, 14)
+    assert np.all(fb[0, :2] > fs[0, :2])  # log RMS grows with amplitude
+    assert np.all((fs[0, 6:8] >= 0) & (fs[0, 6:8] <= 1))  # spectral entropy in [0, 1]
+
+
+def _blobs(seed=0, n=60, d=6, k=3, sep=4.0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, sep, (k, d))
+    y = np.repeat(np.arange(k), n)
+    return centres[y] + rng.normal(0, 1, (k * n, d)), y
+
+
+def test_lda_separates_and_round_trips():
+    x, y = _blobs()
+    m = LinearDiscriminant(0.1).fit(x, y)
+    assert np.mean(m.predict(x) == y) > 0.95
+    m2 = LinearDiscriminant.from_dict(m.to_dict())
+    np.testing.assert_allclose(m2.predict_proba(x), m.predict_proba(x))
+
+
+def test_head_round_trip_and_temperature_softens():
+    x, y = _blobs(sep=1.0)
+    head = EmbeddingHead(("a", "b", "c")).fit(x, y)
+    again = EmbeddingHead.from_dict(head.to_dict())
+    np.testing.assert_allclose(again.probabilities(x), head.probabilities(x))
+    t = fit_temperature(head.logits(x) * 20, y)  # over-confident logits need a large temperature
+    assert t > 1.0
+
+
+def test_reject_below_threshold_is_no_action():
+    p = np.array([[0.9, 0.1], [0.55, 0.45], [0.2, 0.8]])
+    np.testing.assert_array_equal(reject(p, 0.7), [0, -1, 1])
+    assert reject(softmax(np.zeros((1, 4))), 0.3)[0] == -1
+
+
+def test_majority_vote_needs_agreement():
+    v = MajorityVote(3)
+    assert v.push("yes") is None  # not enough windows yet
+    assert v.push(None) is None
+    assert v.push("yes") == "yes"
+    assert v.push(None) is None  # yes, None, None
+    assert v.push("no") is None
+
+
+def test_ring_shift_found_and_confusion_counts_no_action():
+    rng = np.random.default_rng(3)
+    ref = {g: rng.normal(0, 1, 8).tolist() for g in ("fist", "open")}
+    turned = {g: np.roll(v, 3).tolist() for g, v in ref.items()}
+    shift, score = best_ring_shift(ref, turned)
+    assert shift == 3 and score > 0.99
+    np.testing.assert_allclose(rotate_ring(np.array(turned["fist"])[None], shift)[0], ref["fist"])
+    m = confusion_matrix(np.array([0, 0, 1]), np.array([0, -1, 0]), 2)
+    assert m.tolist() == [[1, 0, 1], [1, 0, 0]]

@@ -1,0 +1,61 @@
+"""A tiny end-to-end training run: fit a few steps on synthetic windows, export ONNX, load it through the API."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from myovox.decode import load_decoder  # noqa: E402
+from myovox.decode.card import CARD_SCHEMA, sha256_of  # noqa: E402
+from myovox.decode.features import prepare_windows, rich_features  # noqa: E402
+from myovox.profiles import find_profile  # noqa: E402
+from myovox.signal.filters import design_emg_sos  # noqa: E402
+from myovox.training.models import ARCHITECTURES  # noqa: E402
+from myovox.training.train import Normaliser, export_onnx, fit_encoder  # noqa: E402
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+def test_encoder_shapes_and_size(arch):
+    model = ARCHITECTURES[arch](8, 56, 7)
+    emb, scores = model(torch.zeros(3, 8, 40), torch.zeros(3, 56))
+    assert emb.shape == (3, 64) and scores.shape == (3, 7)
+    assert sum(p.numel() for p in model.parameters()) * 4 < 1_000_000
+
+
+def test_train_export_and_decide(tmp_path):
+    prof = find_profile("myo")
+    sos = design_emg_sos(prof.filter, prof.rate_hz)
+    rng = np.random.default_rng(0)
+    # two synthetic "gestures": activity on channels 0-3 or on channels 4-7
+    y = np.repeat([0, 1], 64)
+    gain = np.where((np.arange(8) < 4)[None, :] == (y == 0)[:, None], 30.0, 3.0)
+    raw = rng.normal(0, 1, (128, 40, 8)) * gain[:, None, :]
+    prepared = prepare_windows(raw, sos)
+    feats = rich_features(prepared)
+    norm = Normaliser.fit(prepared, feats)
+    w, f = norm.apply(prepared, feats)
+    model = fit_encoder("cnn", w, f, y, 2, epochs=3, seed=0, log=lambda *_: None)
+    onnx_path = tmp_path / "tiny.onnx"
+    export_onnx(model, 8, 40, f.shape[1], onnx_path)
+    card = {
+        "schema": CARD_SCHEMA, "name": "tiny", "onnx": "tiny.onnx", "sha256": sha256_of(onnx_path), "profile": "myo",
+        "rate_hz": 200.0, "channels": 8, "layout": "ring", "window_samples": 40,
+        "preprocessing": {"filter": {"highpass_hz": prof.filter.highpass_hz, "lowpass_hz": prof.filter.lowpass_hz, "order": prof.filter.order}},
+        "normalisation": {"window_scale": norm.window_scale.tolist(), "feature_mean": norm.feature_mean.tolist(), "feature_std": norm.feature_std.tolist()},
+        "outputs": {"embedding": 64, "scores": 2}, "labels": ["left", "right"],
+    }
+    (tmp_path / "tiny.card.json").write_text(json.dumps(card))
+    dec = load_decoder(tmp_path / "tiny.card.json")
+    # the ONNX graph computes what the torch model computes
+    with torch.no_grad():
+        ref, _ = model(torch.from_numpy(w[:5]), torch.from_numpy(f[:5]))
+    np.testing.assert_allclose(dec.embed(raw[:5].astype(np.float32)), ref.numpy(), rtol=1e-3, atol=1e-4)
+    cal = dec.calibrate({"left": [r for r in raw[:64:16]], "right": [r for r in raw[64::16]]}, 200.0)
+    assert set(cal.labels) == {"left", "right"}
+    labels, _ = dec.decide_many(raw[[1, 2, 70, 71]].astype(np.float32))
+    assert labels[0] in ("left", None) and labels[2] in ("right", None)
+    assert labels.count("left") + labels.count("right") >= 2
