@@ -111,8 +111,8 @@ class NGramModel:
         scored = [(w, self.log_score(w, hist)) for w in cands]
         return heapq.nlargest(n, scored, key=lambda t: t[1])
 
-    def expand_abbreviation(self, letters: str, history: Sequence[str] = (), n: int = 5, beam: int = 24,
-                            per_letter: int = 300) -> list[tuple[str, float]]:
+    def expand_abbreviation(self, letters: str, history: Sequence[str] = (), n: int = 5, beam: int = 16,
+                            per_letter: int = 60) -> list[tuple[str, float]]:
         """Beam search for word sequences whose initials are `letters`; log scores include the end of phrase."""
         letters = "".join(ch for ch in letters.lower() if ch.isalnum())
         if not letters:
@@ -120,11 +120,18 @@ class NGramModel:
         beams: list[tuple[float, list[str]]] = [(0.0, list(history))]
         start = len(history)
         for ch in letters:
-            pool = self.words_with_prefix(ch)[:per_letter]
-            if not pool:
+            common = self.words_with_prefix(ch)[:per_letter]
+            if not common:
                 return []
             grown: list[tuple[float, list[str]]] = []
             for lp, seq in beams:
+                # Frequent words with this initial plus every word seen after this history with it.
+                pool = set(common)
+                padded = [BOS] * (self.order - 1) + seq
+                for k in range(self.order - 1, 0, -1):
+                    c = self.counts.get(tuple(padded[-k:]))
+                    if c:
+                        pool.update(w for w in c if w != EOS and w.startswith(ch))
                 for w in pool:
                     grown.append((lp + self.log_score(w, seq), seq + [w]))
             beams = heapq.nlargest(beam, grown, key=lambda t: t[0])

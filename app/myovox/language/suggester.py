@@ -51,6 +51,7 @@ class CallReport:
     fallback_reason: str = ""
     first_candidate_s: float | None = None
     elapsed_s: float = 0.0
+    llm_candidate_s: list[float] = field(default_factory=list)  # when each model candidate was ready
     notes: list[str] = field(default_factory=list)
 
 
@@ -106,7 +107,7 @@ class LanguageSuggester:
         return allowed
 
     def _begin(self, task: str, deadline_s: float | None) -> tuple[float, float]:
-        now = time.monotonic()
+        now = self._t0 = time.monotonic()
         self.last = CallReport(task=task)
         return now, now + (self.deadline_s if deadline_s is None else deadline_s)
 
@@ -145,7 +146,10 @@ class LanguageSuggester:
             if not text or not accept(text):
                 continue
             cand = Candidate(text, 1.0 + _squash(g.mean_logprob + 3.0), "llm")
-            out.extend(filter_candidates([cand], allowed, already=out, known_words=self.known_words))
+            kept = filter_candidates([cand], allowed, already=out, known_words=self.known_words)
+            if kept:
+                out.extend(kept)
+                self.last.llm_candidate_s.append(time.monotonic() - self._t0)
         # Within the model's tier, its own likelihood decides the order.
         head = [c for c in out if c.source != "llm"]
         out[:] = head + sorted((c for c in out if c.source == "llm"), key=lambda c: -c.score)
