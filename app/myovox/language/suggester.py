@@ -135,6 +135,8 @@ class LanguageSuggester:
             attempts += 1
             self.last.llm_attempts = attempts
             self.last.llm_used = True
+            if not g.complete and g.reason == "max_tokens":
+                continue  # rambled past the length limit: try another sample
             if not g.complete:
                 if g.reason == "deadline" or time.monotonic() >= deadline:
                     self.last.deadline_hit = True
