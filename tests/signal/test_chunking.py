@@ -85,3 +85,16 @@ def test_bursts_and_windows_do_not_depend_on_chunking(cuts):
     assert sum(1 for s in sig_whole if s[0] == "Burst") == 3  # the three synthetic bursts
     # Within one chunk a window may come out before or after a burst's end; the events themselves may not differ.
     assert sorted(events_signature(chunked), key=repr) == sorted(sig_whole, key=repr)
+
+
+def test_the_fast_filter_path_matches_scipy_sosfilt_exactly():
+    from scipy import signal as sps
+
+    p = find_profile("delsys_trigno")
+    x = synthetic_emg(p.rate_hz, p.channels, seconds=1.0, offset=3.0)
+    sos = design_emg_sos(p.filter, p.rate_hz)
+    zi = sps.sosfilt_zi(sos)[:, :, None] * x[0][None, None, :]
+    expected, _ = sps.sosfilt(sos, x, axis=0, zi=zi)
+    f = CausalFilter(sos, p.channels)
+    got = np.vstack([f.process(x[:333]), f.process(x[333:])])
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

@@ -18,9 +18,12 @@ from .guard import SampleGuard
 
 class SignalChain:
     def __init__(
-        self, profile: DeviceProfile, threshold: Threshold | None = None, history_s: float = 3.0, repair: bool = True
+        self, profile: DeviceProfile, threshold: Threshold | None = None, history_s: float = 3.0, repair: bool = True,
+        raw_ring: RingBuffer | None = None,
     ):
-        """`repair=False` when the source has already run the samples through a `SampleGuard`."""
+        """`repair=False` when the source has already run the samples through a `SampleGuard`;
+        `raw_ring` is that source's ring (already written, same sample indices), so raw windows are
+        read from it instead of from a second copy."""
         self.profile = profile
         ch = profile.channels
         self.guard = SampleGuard(ch, profile.valid_range) if repair else None
@@ -37,7 +40,8 @@ class SignalChain:
         self.pre = profile.samples(profile.pre_onset_ms) if profile.pre_onset_ms else 0
         hist = max(int(history_s * profile.rate_hz), 4 * (self.window_len + self.pre))
         self.filtered = RingBuffer(hist, ch)
-        self.raw = RingBuffer(hist, ch)
+        self._own_raw = raw_ring is None
+        self.raw = RingBuffer(hist, ch) if raw_ring is None else raw_ring
         self._pending: list[Burst] = []
         if threshold is not None:
             self.set_threshold(threshold)
@@ -110,7 +114,8 @@ class SignalChain:
         filt = self.bandpass.process(clean)
         env = self.envelope.process(filt)
         self.filtered.write(filt, times)
-        self.raw.write(clean, times)
+        if self._own_raw:
+            self.raw.write(clean, times)
         self.index += n
 
         offset = 0

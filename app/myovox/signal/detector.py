@@ -71,8 +71,10 @@ class BurstDetector:
             return []
         z = self.scores(env)
         k = self.threshold.k
-        on = (z > k).sum(axis=1) >= self.min_channels
         above_off = (z > k * self.threshold.hysteresis).sum(axis=1) >= self.min_channels
+        if self.state == self.IDLE and self._armed and not above_off.any():
+            return []  # the common case at rest: nothing near threshold in this chunk
+        on = (z > k).sum(axis=1) >= self.min_channels
         zmax = z.max(axis=1)
         events: list = []
         pos = 0

@@ -28,9 +28,10 @@ class Acquisition:
 
     def _build(self, profile: DeviceProfile, threshold: Threshold | None) -> None:
         self.profile = profile
-        self.chain = SignalChain(profile, threshold, repair=False)  # the source repairs samples
         self.source = LslSource(profile, on_chunk=self._on_chunk, on_event=self._emit,
                                 predicate=self._predicate, **self._source_options)
+        # The source repairs samples and keeps the raw ring; the chain filters and detects on top of it.
+        self.chain = SignalChain(profile, threshold, repair=False, raw_ring=self.source.ring)
 
     def _emit(self, event) -> None:
         try:

@@ -39,23 +39,22 @@ class RingBuffer:
         return self._data.nbytes + self._times.nbytes
 
     def write(self, chunk: np.ndarray, times: np.ndarray) -> None:
-        chunk = np.asarray(chunk)
+        n = len(chunk)
         if chunk.ndim != 2 or chunk.shape[1] != self.channels:
             raise ValueError(f"chunk must be (n, {self.channels}), got {chunk.shape}")
-        n = chunk.shape[0]
         if len(times) != n:
             raise ValueError(f"{n} samples but {len(times)} timestamps")
         if n == 0:
             return
+        skipped = 0
         if n > self.capacity:  # only the newest samples fit
-            chunk, times = chunk[-self.capacity :], times[-self.capacity :]
             skipped = n - self.capacity
-        else:
-            skipped = 0
+            chunk, times = chunk[skipped:], times[skipped:]
+        cap = self.capacity
         with self._lock:
-            start = (self._total + skipped) % self.capacity
-            m = chunk.shape[0]
-            first = min(m, self.capacity - start)
+            start = (self._total + skipped) % cap
+            m = n - skipped
+            first = min(m, cap - start)
             self._data[start : start + first] = chunk[:first]
             self._times[start : start + first] = times[:first]
             if first < m:
