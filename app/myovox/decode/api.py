@@ -66,8 +66,9 @@ class GestureDecoder:
         """Embeddings of raw windows (n x samples x channels), after undoing the band's rotation."""
         w = np.asarray(raw_windows, dtype=np.float32)
         self.card.check_window(w)
-        if w.ndim == 2:
-            w = w[None]
+        return self._embed_checked(w[None] if w.ndim == 2 else w, rotation)
+
+    def _embed_checked(self, w: np.ndarray, rotation: int | None = None) -> np.ndarray:
         shift = self.calibration.rotation if rotation is None and self.calibration else (rotation or 0)
         if shift:
             w = rotate_ring(w, shift)
@@ -239,7 +240,7 @@ class GestureDecoder:
         if w.ndim != 2:
             raise ModelCardError(f"decide() takes one window (samples x channels); got shape {w.shape}")
         self.card.check_window(w, rate_hz)
-        p = self.probabilities(w)[0]
+        p = cal.head.probabilities(self._embed_checked(w[None]))[0]
         top = int(np.argmax(p))
         label = cal.labels[top] if p[top] >= cal.rejection_threshold else None
         if self.vote is not None:

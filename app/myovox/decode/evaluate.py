@@ -41,6 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--people", type=int, default=0, help="evaluate only the first N evaluation people (0 = all)")
     p.add_argument("--protocols", default="all", help="comma list: within,cross,size,rotation,cross_person,unseen,readings,flexemg")
     p.add_argument("--data", default="")
+    p.add_argument("--update-card", action="store_true", help="store the summary in the model card's metrics")
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -445,6 +446,12 @@ def run(args) -> int:
     (out / "evaluation.md").write_text(markdown(summary, meta), encoding="utf-8")
     if confusions and confusions["encoder"].total:
         write_confusion_png(confusions, COTE_ALLARD_LABELS, out / "confusion_cross_session.png")
+    if args.update_card:
+        card_path = Path(args.model)
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        card["metrics"] = {"source": "myovox evaluate (windows 200 ms, step 50 ms; mean/std over people)",
+                           "people_limit": args.people or "all", "summary": summary}
+        card_path.write_text(json.dumps(card, indent=1), encoding="utf-8")
     print(markdown(summary, meta))
     print(f"wrote {out}/evaluation.json, evaluation.md{', confusion_cross_session.png' if confusions else ''}")
     return 0

@@ -145,8 +145,10 @@ def run(args) -> int:
         print("no shared data folder (../shared/data or $MYOVOX_SHARED_DATA); cannot train")
         return 2
     profile = find_profile(args.profile)
+    if profile.channels == 16 and abs(profile.rate_hz - 1000.0) < 1:
+        return train_grid(args, root, profile)
     if profile.channels != 8 or abs(profile.rate_hz - 200.0) > 1:
-        print(f"profile {profile.key!r}: only the Myo-class (8 ch, 200 Hz) pre-training set is wired up so far")
+        print(f"profile {profile.key!r}: no pre-training set for {profile.channels} channels at {profile.rate_hz:g} Hz")
         return 2
     name = args.name or profile.model
     length = profile.window_samples
@@ -250,3 +252,74 @@ def run(args) -> int:
     card_path.write_text(json.dumps(card, indent=1), encoding="utf-8")
     print(f"wrote {onnx_path} ({onnx_path.stat().st_size} bytes, sha256 {card['sha256'][:12]}...) and {card_path}")
     return 0
+
+
+def train_grid(args, root: Path, profile) -> int:
+    """The 16-channel 4 x 4 grid encoder, trained on flexemg Session1Train of its three people.
+
+    flexemg has only three people, so there is no "new person" here: the encoder is trained on the
+    first session of the same people and evaluated on their second session (Session2Test), which this
+    function never reads.
+    """
+    from ..data.recordings import FLEXEMG_LABELS, flexemg_sessions, read_flexemg
+    from .datasets import windows_from_recordings
+
+    name = args.name or profile.model
+    length, step = profile.window_samples, profile.samples(args.step_ms)
+    sos = design_emg_sos(profile.filter, profile.rate_hz)
+    sessions = {k: v for k, v in flexemg_sessions(root).items() if k.endswith("Session1Train")}
+    recs = [read_flexemg(f) for files in sessions.values() for f in files]
+    ws = windows_from_recordings(recs, length, step)
+    prepared, feats = _prepare(ws, sos)
+    norm = Normaliser.fit(prepared, feats)
+    w, f = norm.apply(prepared, feats)
+    arch = "cnn" if args.arch == "auto" else args.arch
+    print(f"flexemg Session1Train: {len(ws)} windows of {length} x {profile.channels}; architecture {arch} (fixed: too few people to select on)")
+    t0 = time.process_time()
+    model = fit_encoder(arch, w, f, ws.labels, len(FLEXEMG_LABELS), args.epochs, args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    onnx_path = out / f"{name}.onnx"
+    export_onnx(model, profile.channels, length, f.shape[1], onnx_path)
+    card = _card(profile, name, onnx_path, length, norm, f, model, arch, list(FLEXEMG_LABELS), [], {}, args, len(ws), time.process_time() - t0)
+    card["why"] = "cnn: the architecture chosen on the Myo pre-training people; flexemg has too few people to select on"
+    card["training_data"] = {
+        "dataset": "flexemg_64ch Session1Train of people 001-003, 4 x 4 block (channels 29-32, 25-28, 21-24, 17-20), "
+                   "Moin et al., ISCAS 2018; github.com/a-moin/flexemg @ 8ce40c5",
+        "licence": "GPL-3.0 (the data); the weights are derived from it",
+        "people": sorted(k.split("-")[0] for k in sessions),
+        "never_used": "Session2Test",
+        "caveat": "the same three people are evaluated (on their second session): this is not a new-person model",
+    }
+    card_path = out / f"{name}.card.json"
+    card_path.write_text(json.dumps(card, indent=1), encoding="utf-8")
+    print(f"wrote {onnx_path} ({onnx_path.stat().st_size} bytes) and {card_path}")
+    return 0
+
+
+def _card(profile, name, onnx_path, length, norm, f, model, arch, labels, excluded, selection, args, n_windows, cpu) -> dict:
+    return {
+        "schema": CARD_SCHEMA, "name": name, "onnx": onnx_path.name, "sha256": sha256_of(onnx_path),
+        "size_bytes": onnx_path.stat().st_size, "created": date.today().isoformat(), "profile": profile.key,
+        "rate_hz": profile.rate_hz, "channels": profile.channels, "layout": profile.layout, "unit": profile.unit,
+        "window_samples": length, "window_ms": profile.decision_ms,
+        "preprocessing": {
+            "per_window": "raw window minus its per-channel mean, then the profile's causal band-pass from steady state",
+            "filter": {"highpass_hz": profile.filter.highpass_hz, "lowpass_hz": profile.filter.lowpass_hz,
+                       "order": profile.filter.order, "notch_hz": profile.filter.notch_hz, "notch_q": profile.filter.notch_q},
+        },
+        "normalisation": {
+            "window": "prepared window / window_scale per channel, fed as (n, channels, samples)",
+            "window_scale": norm.window_scale.tolist(), "features": list(RICH_FEATURES),
+            "features_layout": "feature-major: all channels of the first feature, then the next",
+            "feature_mean": norm.feature_mean.tolist(), "feature_std": norm.feature_std.tolist(),
+        },
+        "inputs": {"window": ["n", profile.channels, length], "features": ["n", int(f.shape[1])]},
+        "outputs": {"embedding": int(model.embed[-1].out_features), "scores": len(labels)},
+        "labels": labels, "excluded_gestures": excluded, "architecture": arch,
+        "parameters": int(sum(p.numel() for p in model.parameters())), "selection": selection,
+        "training": {"epochs": args.epochs, "step_ms": args.step_ms, "optimizer": "AdamW, one-cycle lr 3e-3, label smoothing 0.1",
+                     "augmentation": "per-channel amplitude jitter (log-normal, sigma 0.2)", "seed": args.seed,
+                     "windows": int(n_windows), "cpu_seconds": round(cpu, 1), "threads": 1},
+        "metrics": {},
+    }
