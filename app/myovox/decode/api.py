@@ -18,9 +18,9 @@ from ..events import GestureDecision
 from ..profiles import find_profile
 from ..signal.detector import estimate_threshold
 from ..signal.filters import CausalFilter, Envelope, design_emg_sos
-from .calibration import Calibration, CalibrationError, best_ring_shift, confusion_matrix
+from .calibration import Calibration, CalibrationError, confusion_matrix
 from .card import ModelCard, ModelCardError, load_card
-from .features import prepare_windows, rotate_ring, sliding_windows
+from .features import hudgins_features, rotate_ring, sliding_windows
 from .head import EmbeddingHead, MajorityVote, fit_temperature, reject
 
 __all__ = [
@@ -29,6 +29,8 @@ __all__ = [
 
 DEFAULT_REJECTION = 0.8
 DEFAULT_RELIABLE = 0.9
+#: Chosen on the evaluation people's training0 only (reps 0-2 -> rep 3 and rep 0 -> rep 3): 0.05 vs 0.3 vs 0.7.
+HEAD_SHRINKAGE = 0.05
 
 
 class GestureDecoder:
@@ -63,20 +65,31 @@ class GestureDecoder:
             raise ModelCardError(f"model {self.card.name!r} was trained at {self.card.rate_hz:g} Hz; this signal is {float(rate_hz):g} Hz")
 
     def embed(self, raw_windows: np.ndarray, rotation: int | None = None) -> np.ndarray:
-        """Embeddings of raw windows (n x samples x channels), after undoing the band's rotation."""
+        """The encoder's embeddings of raw windows (n x samples x channels), after undoing the band's rotation."""
         w = np.asarray(raw_windows, dtype=np.float32)
         self.card.check_window(w)
-        return self._embed_checked(w[None] if w.ndim == 2 else w, rotation)
+        return self._head_inputs(w[None] if w.ndim == 2 else w, rotation)[:, : self.card.embedding_dim]
 
-    def _embed_checked(self, w: np.ndarray, rotation: int | None = None) -> np.ndarray:
+    @property
+    def head_dim(self) -> int:
+        return self.card.embedding_dim + 4 * self.card.channels
+
+    def _head_inputs(self, w: np.ndarray, rotation: int | None = None) -> np.ndarray:
+        """What the head classifies: the encoder embedding beside the window's Hudgins features.
+
+        The Hudgins features add what the patient's own amplitudes say directly; on the evaluation
+        people's training0 (reps 0-2 -> rep 3, never Test0/Test1) they lifted the head from 96.7 %
+        to 97.8 % per window.
+        """
         shift = self.calibration.rotation if rotation is None and self.calibration else (rotation or 0)
         if shift:
             w = rotate_ring(w, shift)
-        emb = []
+        out = []
         for s in range(0, len(w), 4096):
-            e, _ = self.encoder.run(w[s : s + 4096])
-            emb.append(e)
-        return np.concatenate(emb) if emb else np.empty((0, self.card.embedding_dim), np.float32)
+            prepared = self.card.prepare(w[s : s + 4096])
+            e, _ = self.encoder.run_prepared(prepared)
+            out.append(np.hstack([e, hudgins_features(prepared)]))
+        return np.concatenate(out) if out else np.empty((0, self.head_dim), np.float32)
 
     # -- calibration ----------------------------------------------------------------------------
     def calibrate(
@@ -126,7 +139,7 @@ class GestureDecoder:
         windows = np.concatenate([g[2] for g in groups])
         y = np.concatenate([np.full(len(g[2]), g[0]) for g in groups])
         fold = np.concatenate([np.full(len(g[2]), g[1]) for g in groups])
-        emb = self.embed(windows, rotation=0)
+        emb = self._head_inputs(windows, rotation=0)
         # cross-validation over repetitions -> per-gesture accuracy, confusion, temperature
         folds = np.unique(fold)
         logits = np.zeros((len(y), len(labels)))
@@ -136,17 +149,17 @@ class GestureDecoder:
             if len(np.unique(y[tr])) < len(labels):
                 logits[te] = 0.0  # a gesture with a single example left: no estimate possible
                 continue
-            logits[te] = EmbeddingHead(labels).fit(emb[tr], y[tr]).logits(emb[te])
+            logits[te] = EmbeddingHead(labels, shrinkage=HEAD_SHRINKAGE).fit(emb[tr], y[tr]).logits(emb[te])
         temperature = fit_temperature(logits, y)
         probs = np.exp(logits / temperature - (logits / temperature).max(1, keepdims=True))
         probs /= probs.sum(1, keepdims=True)
         pred = np.argmax(probs, axis=1)
         acc = {lab: float(np.mean(pred[y == i] == i)) for i, lab in enumerate(labels)}
         conf = confusion_matrix(y, reject(probs, rejection_threshold), len(labels))
-        head = EmbeddingHead(labels, temperature=temperature).fit(emb, y)
+        head = EmbeddingHead(labels, shrinkage=HEAD_SHRINKAGE, temperature=temperature).fit(emb, y)
         patterns = {}
         for i, lab in enumerate(labels):
-            prep = prepare_windows(windows[y == i], self.card.sos())
+            prep = self.card.prepare(windows[y == i])
             patterns[lab] = np.log(np.sqrt(np.mean(prep**2, axis=(0, 1))) + 1e-6).tolist()
         threshold = self.rest_threshold(rest, rate_hz) if rest is not None else None
         cal = Calibration(
@@ -186,7 +199,7 @@ class GestureDecoder:
                 f"this calibration was made with model {calibration.model!r} ({calibration.model_sha256[:12]}...); "
                 f"the decoder runs {self.card.name!r} ({self.card.sha256[:12]}...). Calibrate again."
             )
-        if calibration.head.mean is None or calibration.head.mean.shape[0] != self.card.embedding_dim:
+        if calibration.head.mean is None or calibration.head.mean.shape[0] != self.head_dim:
             raise CalibrationError("the calibration's head does not fit this model's embedding; calibrate again")
         self.calibration = calibration
         if self.vote:
@@ -201,19 +214,35 @@ class GestureDecoder:
         """A returning patient: find how far the ring band has turned since calibration, from a few
         repetitions of one or more calibrated gestures, and undo it for every later decision.
 
-        Returns (shift in electrode positions, match score 0..1). Only for ring layouts.
+        Every cyclic shift is tried; the one under which the calibrated head gives the named gestures
+        the highest mean probability wins (ties keep the band where it was). Scoring with the head
+        rather than with raw channel patterns uses everything the calibration learned about the
+        patient. Returns (shift in electrode positions, mean probability of the named gestures at it).
+        Only for ring layouts.
         """
         cal = self._calibrated()
         if self.card.layout != "ring":
             raise CalibrationError(f"model {self.card.name!r} is for a {self.card.layout} layout; rotation applies to ring bands only")
-        observed = {}
+        unknown = [k for k in reference if k not in cal.labels]
+        if unknown:
+            raise CalibrationError(f"gestures {unknown} are not in this calibration ({', '.join(cal.labels)})")
+        windows, truth = [], []
         for label, reps in reference.items():
-            w = np.concatenate([self.windows(r, rate_hz) for r in reps])
-            prep = prepare_windows(w, self.card.sos())
-            observed[label] = np.log(np.sqrt(np.mean(prep**2, axis=(0, 1))) + 1e-6).tolist()
-        shift, score = best_ring_shift(cal.channel_patterns, observed)
-        self.use(cal.with_rotation(shift))
-        return shift, score
+            for r in reps:
+                w = self.windows(r, rate_hz)
+                windows.append(w)
+                truth.append(np.full(len(w), cal.labels.index(label)))
+        w, truth = np.concatenate(windows), np.concatenate(truth)
+        if not len(w):
+            raise CalibrationError("the reference repetitions are shorter than one window")
+        best, best_score = 0, -1.0
+        for shift in range(self.card.channels):
+            p = cal.head.probabilities(self._head_inputs(w, rotation=shift))
+            score = float(np.mean(p[np.arange(len(truth)), truth]))
+            if score > best_score + 1e-9:
+                best, best_score = shift, score
+        self.use(cal.with_rotation(best))
+        return best, best_score
 
     def _calibrated(self) -> Calibration:
         if self.calibration is None:
@@ -224,7 +253,9 @@ class GestureDecoder:
     def probabilities(self, raw_windows: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (n x calibrated labels) of raw windows."""
         cal = self._calibrated()
-        return cal.head.probabilities(self.embed(raw_windows))
+        w = np.asarray(raw_windows, dtype=np.float32)
+        self.card.check_window(w)
+        return cal.head.probabilities(self._head_inputs(w[None] if w.ndim == 2 else w))
 
     def decide_many(self, raw_windows: np.ndarray) -> tuple[list[str | None], np.ndarray]:
         """Labels (None = no action) and confidences of many windows, without voting."""
@@ -240,7 +271,7 @@ class GestureDecoder:
         if w.ndim != 2:
             raise ModelCardError(f"decide() takes one window (samples x channels); got shape {w.shape}")
         self.card.check_window(w, rate_hz)
-        p = cal.head.probabilities(self._embed_checked(w[None]))[0]
+        p = cal.head.probabilities(self._head_inputs(w[None]))[0]
         top = int(np.argmax(p))
         label = cal.labels[top] if p[top] >= cal.rejection_threshold else None
         if self.vote is not None:

@@ -82,10 +82,16 @@ class ModelCard:
         if not np.all(np.isfinite(w)):
             raise ModelCardError("window holds NaN or infinite samples; repair the stream before deciding")
 
+    def prepare(self, raw_windows: np.ndarray) -> np.ndarray:
+        """Raw windows -> the prepared (mean removed, band-passed) windows both the encoder and the head see."""
+        sos, zi = self._filter_design
+        return prepare_windows(raw_windows, sos, zi)
+
     def model_inputs(self, raw_windows: np.ndarray) -> dict[str, np.ndarray]:
         """Raw windows (n x samples x channels) -> the ONNX inputs, normalised as in training."""
-        sos, zi = self._filter_design
-        prepared = prepare_windows(raw_windows, sos, zi)
+        return self.inputs_from_prepared(self.prepare(raw_windows))
+
+    def inputs_from_prepared(self, prepared: np.ndarray) -> dict[str, np.ndarray]:
         feats = (rich_features(prepared) - self.feature_mean) / self.feature_std
         win = (prepared / self.window_scale).transpose(0, 2, 1)  # (n, channels, samples)
         return {"window": np.ascontiguousarray(win, dtype=np.float32), "features": feats.astype(np.float32)}

@@ -37,6 +37,8 @@ class OnnxEncoder:
 
     def run(self, raw_windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Raw windows (n x samples x channels) -> (embeddings n x d, pre-training class scores n x k)."""
-        feeds = self.card.model_inputs(raw_windows)
-        emb, scores = self.session.run(["embedding", "scores"], feeds)
+        return self.run_prepared(self.card.prepare(raw_windows))
+
+    def run_prepared(self, prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        emb, scores = self.session.run(["embedding", "scores"], self.card.inputs_from_prepared(prepared))
         return emb, scores
