@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,9 +156,10 @@ class Pyttsx3Voice:
 
     backend = "pyttsx3"
 
-    def __init__(self, voice: str = DEFAULT_VOICE, rate_wpm: int = DEFAULT_RATE_WPM):
+    def __init__(self, voice: str = DEFAULT_VOICE, rate_wpm: int = DEFAULT_RATE_WPM, finish_timeout_s: float = 20.0):
         self.voice = voice
         self.rate_wpm = check_rate(rate_wpm)
+        self.finish_timeout_s = finish_timeout_s
         self._engine = None
 
     def _get_engine(self):
@@ -204,13 +206,21 @@ class Pyttsx3Voice:
         fd, tmp = tempfile.mkstemp(suffix=".wav", dir=wav_path.parent if wav_path.parent.is_dir() else None)
         os.close(fd)
         os.unlink(tmp)
+        finished = threading.Event()
+        token = engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
         try:
             engine.save_to_file(text, tmp)
             engine.runAndWait()
-            self._forget_save_path(engine)
+            # Seen once in ~10 pytest runs: runAndWait returned before the WAV existed and the audio
+            # was later "played" instead. Wait for pyttsx3's own end-of-utterance notice (bounded).
+            if not finished.wait(self.finish_timeout_s):
+                raise SpeechError("timeout", f"speech failed: pyttsx3 did not finish the WAV within "
+                                             f"{self.finish_timeout_s:.0f} s; {OFF_SUFFIX}")
             info = check_wav(Path(tmp))
             os.replace(tmp, wav_path)
         finally:
+            engine.disconnect(token)
+            self._forget_save_path(engine)
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return info
