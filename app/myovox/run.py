@@ -1,33 +1,114 @@
-"""`myovox run`: until the bedside app lands, replay the embedded real clip over LSL and monitor bursts.
-
-With `--profile`/`--stream` it monitors real hardware instead of the replay.
-"""
+"""`myovox run`: the bedside app. By default it replays the bundled real Myo clip over LSL, so it runs on
+a machine with no amplifier; `--profile`/`--stream` select real hardware. `--demo-user` lets the
+replayed clip drive the speller (calibrated on the clip itself) so a newcomer sees the whole chain."""
 from __future__ import annotations
 
-from .data.recordings import read_recording
-from .profiles import find_profile
+import os
+import sys
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--profile", default=None, help="device profile of real hardware (default: replay the demo clip)")
-    parser.add_argument("--stream", default=None, help="LSL predicate pinning the hardware stream")
+    parser.add_argument("--stream", default=None, help="LSL predicate pinning the hardware stream, e.g. \"name='MyoEMG'\"")
+    parser.add_argument("--demo-user", action="store_true", help="let the replayed clip's fists drive the speller")
     parser.add_argument("--speed", type=float, default=1.0, help="demo replay speed")
-    parser.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--no-llm", action="store_true", help="suggestions from phrase memory and word list only")
+    parser.add_argument("--home", default=None, help="folder for settings, journal, logs (default: the user's folders)")
+    parser.add_argument("--seconds", type=float, default=None, help="quit after this many seconds (demos, screenshots)")
+    parser.add_argument("--screenshot", default=None, help="with --seconds: save PNGs of each tab to this folder first")
+
+
+def has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal", "vnc", "eglfs", "linuxfb")):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
 
 
 def run(args) -> int:
-    from .stream.monitor import monitor
-    from .stream.replay import DEMO_CLIP, ReplayOutlet
+    if not has_display():
+        print("myovox run: there is no display here (no DISPLAY or WAYLAND_DISPLAY), so the bedside window cannot open.\n"
+              "  - On the bedside computer, start it from the desktop session.\n"
+              "  - To watch the stream and bursts in a terminal instead: myovox monitor --profile myo\n"
+              "  - To try the window without a screen: QT_QPA_PLATFORM=offscreen myovox run --seconds 10 --screenshot out/")
+        return 2
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
 
+    from .bedside.app import Bedside
+    from .profiles import ProfileError, find_profile
+    from .ui.main_window import MainWindow
+
+    replay = None
+    predicate = args.stream
+    profile = None
     if args.profile or args.stream:
-        return monitor(args.profile or "myo", args.stream, args.seconds)
-    rec = read_recording(DEMO_CLIP)
-    profile = find_profile("myo")
-    outlet = ReplayOutlet(rec, profile, speed=args.speed, loop=True, name="myovox-demo", source_id="myovox-demo")
-    print(f"demo: replaying the bundled real Myo recording ({rec.duration_s:.0f} s, looped: 5 s rest / 5 s fist) "
-          f"as LSL stream 'myovox-demo'. Ctrl+C stops.")
-    outlet.start()
+        try:
+            profile = find_profile(args.profile or "myo")
+        except ProfileError as exc:
+            print(f"myovox run: {exc}")
+            return 2
+    else:
+        from .data.recordings import read_recording
+        from .stream.replay import DEMO_CLIP, ReplayOutlet
+
+        profile = find_profile("myo")
+        rec = read_recording(DEMO_CLIP)
+        replay = ReplayOutlet(rec, profile, speed=args.speed, loop=True, name="myovox-demo", source_id="myovox-demo")
+        predicate = "name='myovox-demo'"
+        print("myovox: replaying the bundled real Myo recording (5 s rest / 5 s fist, looped) as LSL stream 'myovox-demo'")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    bedside = Bedside(profile, predicate=predicate, home=args.home, use_llm=not args.no_llm)
+    if args.demo_user:
+        _demo_user(bedside, profile)
+    window = MainWindow(bedside)
+    if replay is not None:
+        replay.start()
+    bedside.start()
+    window.show()
+    if args.seconds:
+        def finish():
+            if args.screenshot:
+                save_screenshots(window, args.screenshot)
+            window.close()
+            app.quit()
+        QTimer.singleShot(int(args.seconds * 1000), finish)
     try:
-        return monitor("myo", "name='myovox-demo'", args.seconds)
+        code = app.exec()
     finally:
-        outlet.stop()
+        if replay is not None:
+            replay.stop()
+    return int(code)
+
+
+def _demo_user(bedside, profile) -> None:
+    from .bedside.setup import demo_calibration
+    from .interact.machine import default_roles, mode_for
+    from .stream.replay import DEMO_CLIP
+
+    decoder = bedside.session.decoder
+    if decoder is None:
+        print(f"--demo-user needs the encoder: {bedside.decoder_message}")
+        return
+    cal = demo_calibration(decoder, profile, DEMO_CLIP)
+    decoder.use(cal)
+    usable = [g for g in cal.reliable if g != "rest"] or ["fist"]
+    bedside.apply_calibration(cal, mode_for(len(usable)), default_roles(usable))
+    print(f"demo user: calibrated on the clip's own fists ({', '.join(f'{k} {100 * v:.0f} %' for k, v in cal.per_gesture_accuracy.items())}); "
+          f"each fist selects the highlighted item")
+
+
+def save_screenshots(window, folder: str) -> list[str]:
+    from pathlib import Path
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for i, name in enumerate(("patient", "caregiver", "settings")):
+        window.tabs.setCurrentIndex(i)
+        window.tick()
+        path = out / f"{name}.png"
+        window.grab().save(str(path))
+        saved.append(str(path))
+    return saved

@@ -19,7 +19,7 @@ from .guard import SampleGuard
 class SignalChain:
     def __init__(
         self, profile: DeviceProfile, threshold: Threshold | None = None, history_s: float = 3.0, repair: bool = True,
-        raw_ring: RingBuffer | None = None,
+        raw_ring: RingBuffer | None = None, keep_envelope: bool = False,
     ):
         """`repair=False` when the source has already run the samples through a `SampleGuard`;
         `raw_ring` is that source's ring (already written, same sample indices), so raw windows are
@@ -43,6 +43,8 @@ class SignalChain:
         self._own_raw = raw_ring is None
         self.raw = RingBuffer(hist, ch) if raw_ring is None else raw_ring
         self._pending: list[Burst] = []
+        # The caregiver's panel plots the envelope; the detector alone does not need it kept.
+        self.envelope_ring = RingBuffer(hist, ch) if keep_envelope else None
         if threshold is not None:
             self.set_threshold(threshold)
 
@@ -114,6 +116,8 @@ class SignalChain:
         filt = self.bandpass.process(clean)
         env = self.envelope.process(filt)
         self.filtered.write(filt, times)
+        if self.envelope_ring is not None:
+            self.envelope_ring.write(env, times)
         if self._own_raw:
             self.raw.write(clean, times)
         self.index += n

@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 
-from ..events import Threshold
+from ..events import OnsetWindow, Threshold
 from ..profiles import DeviceProfile
 from ..signal.chain import SignalChain
 from .lsl_source import LslSource
@@ -18,12 +18,15 @@ from .lsl_source import LslSource
 
 class Acquisition:
     def __init__(self, profile: DeviceProfile, threshold: Threshold | None = None, predicate: str | None = None,
-                 max_events: int = 10000, **source_options):
+                 max_events: int = 10000, keep_envelope: bool = False, **source_options):
         self.events: queue.Queue = queue.Queue(maxsize=max_events)
         self._lock = threading.Lock()
         self._source_options = source_options
         self._predicate = predicate
+        self._keep_envelope = keep_envelope
         self.dropped_events = 0
+        # Decision windows can go straight to the decoder's thread, skipping the UI thread's queue.
+        self.window_sink = None
         self._build(profile, threshold)
 
     def _build(self, profile: DeviceProfile, threshold: Threshold | None) -> None:
@@ -31,7 +34,8 @@ class Acquisition:
         self.source = LslSource(profile, on_chunk=self._on_chunk, on_event=self._emit,
                                 predicate=self._predicate, **self._source_options)
         # The source repairs samples and keeps the raw ring; the chain filters and detects on top of it.
-        self.chain = SignalChain(profile, threshold, repair=False, raw_ring=self.source.ring)
+        self.chain = SignalChain(profile, threshold, repair=False, raw_ring=self.source.ring,
+                                 keep_envelope=self._keep_envelope)
 
     def _emit(self, event) -> None:
         try:
@@ -42,8 +46,12 @@ class Acquisition:
     def _on_chunk(self, samples: np.ndarray, times: np.ndarray) -> None:
         with self._lock:
             events = self.chain.process(samples, times)
+        sink = self.window_sink
         for ev in events:
-            self._emit(ev)
+            if sink is not None and isinstance(ev, OnsetWindow):
+                sink(ev)
+            else:
+                self._emit(ev)
 
     def start(self) -> None:
         self.source.start()

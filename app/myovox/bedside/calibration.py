@@ -1,0 +1,231 @@
+"""CalibrationFlow: the caregiver's few minutes, as a state machine with no Qt and no device.
+
+Rest capture, then N cued repetitions of each gesture the caregiver named (progress "rep 2 of 3",
+redo the last one), then the decoder fits its head and reports per-gesture accuracy, the confusion
+matrix and which gestures are reliable enough to use; the interaction mode follows from that.
+`RepetitionRecorder` cuts each repetition out of the live stream around the detected burst.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..events import Burst, BurstEnd
+from ..interact.machine import default_roles, mode_for
+
+REST_LABEL = "rest"
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # "rest" | "gesture" | "fit" | "done"
+    gesture: str = ""
+    rep: int = 0  # 1-based repetition being asked for
+    reps: int = 0
+    prompt: str = ""
+
+
+class CalibrationFlow:
+    def __init__(self, gestures: list[str], reps: int = 3):
+        names = [g.strip() for g in gestures if g.strip()]
+        if not names:
+            raise ValueError("name at least one gesture to calibrate")
+        if len(set(n.lower() for n in names)) != len(names):
+            raise ValueError("each gesture needs its own name")
+        if any(n.lower() == REST_LABEL for n in names):
+            raise ValueError(f"'{REST_LABEL}' is captured separately; choose another name")
+        if not 1 <= reps <= 10:
+            raise ValueError("repetitions per gesture must be between 1 and 10")
+        self.gestures = names
+        self.reps = reps
+        self.rest: np.ndarray | None = None
+        self.captured: dict[str, list[np.ndarray]] = {g: [] for g in names}
+        self._order: list[str] = []  # labels in capture order, for redo
+        self.result = None
+
+    @property
+    def step(self) -> Step:
+        if self.rest is None:
+            return Step("rest", prompt="Stay relaxed: capturing rest")
+        for g in self.gestures:
+            n = len(self.captured[g])
+            if n < self.reps:
+                return Step("gesture", g, n + 1, self.reps, f"{g}: rep {n + 1} of {self.reps}")
+        if self.result is None:
+            return Step("fit", prompt="Fitting the decoder to these repetitions")
+        return Step("done", prompt="Calibration ready")
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(captures done, captures needed), rest included."""
+        done = (self.rest is not None) + sum(len(v) for v in self.captured.values())
+        return done, 1 + self.reps * len(self.gestures)
+
+    def rest_captured(self, raw: np.ndarray) -> None:
+        if self.step.kind != "rest":
+            raise RuntimeError("rest is not being captured now")
+        self.rest = np.asarray(raw, dtype=np.float32)
+        self._order.append(REST_LABEL)
+
+    def rep_captured(self, raw: np.ndarray) -> Step:
+        step = self.step
+        if step.kind != "gesture":
+            raise RuntimeError("no repetition is being asked for now")
+        self.captured[step.gesture].append(np.asarray(raw, dtype=np.float32))
+        self._order.append(step.gesture)
+        return self.step
+
+    def redo_last(self) -> Step:
+        """Forget the last capture (a cough, a missed cue); the flow asks for it again."""
+        if self.result is not None:
+            self.result = None
+        if not self._order:
+            return self.step
+        last = self._order.pop()
+        if last == REST_LABEL:
+            self.rest = None
+        else:
+            self.captured[last].pop()
+        return self.step
+
+    def examples(self, rest_window_samples: int) -> dict[str, list[np.ndarray]]:
+        """What the decoder calibrates on: every gesture's reps, and rest cut into rep-sized pieces."""
+        ex = {g: list(v) for g, v in self.captured.items()}
+        if self.rest is not None:
+            n = max(rest_window_samples, 1)
+            pieces = [self.rest[i : i + n] for i in range(0, len(self.rest) - n + 1, n)]
+            if pieces:
+                ex[REST_LABEL] = pieces
+        return ex
+
+    def fit(self, decoder, rate_hz: float, patient: str = ""):
+        """Fit the decoder's head (seconds on the CPU); returns its Calibration."""
+        if self.step.kind != "fit":
+            raise RuntimeError(f"not ready to fit: {self.step.prompt}")
+        self.result = decoder.calibrate(self.examples(int(rate_hz)), rate_hz=rate_hz, patient=patient, rest=self.rest)
+        return self.result
+
+    def recommendation(self) -> tuple[str, dict[str, str]] | None:
+        """The interaction mode and gesture roles the reliable gestures support (None: no gesture is)."""
+        if self.result is None:
+            return None
+        usable = [g for g in self.gestures if g in set(self.result.reliable)]
+        if not usable:
+            return None
+        return mode_for(len(usable)), default_roles(usable)
+
+
+class RepetitionRecorder:
+    """Cuts a repetition out of the raw ring around a detected burst: from a little before the onset to
+    the offset (at most `max_s`, at least one decision window)."""
+
+    def __init__(self, ring, rate_hz: float, window_samples: int, lead_s: float = 0.05, max_s: float = 2.0):
+        self.ring = ring
+        self.rate = rate_hz
+        self.window = window_samples
+        self.lead = int(lead_s * rate_hz)
+        self.max = int(max_s * rate_hz)
+        self._onset: int | None = None
+
+    def feed(self, event) -> np.ndarray | None:
+        """Returns the repetition's raw samples when a burst has ended (or grown too long)."""
+        if isinstance(event, Burst):
+            self._onset = event.onset_index
+            return None
+        if isinstance(event, BurstEnd) and self._onset is not None:
+            start = max(self._onset - self.lead, self.ring.total - len(self.ring))
+            stop = min(max(event.offset_index, self._onset + self.window), start + self.max, self.ring.total)
+            self._onset = None
+            if stop - start < self.window:
+                return None
+            data, _ = self.ring.read(start, stop)
+            return data
+        return None
+
+
+class CalibrationRunner:
+    """Binds a `CalibrationFlow` to a live `BedsideSession`: captures rest from the stream, cuts each
+    repetition at the end of its burst, fits the decoder and saves the result per patient and profile.
+    While it runs, decisions do not reach the speller (a calibration movement must never type)."""
+
+    def __init__(self, session, calibrations_dir, patient: str = ""):
+        from pathlib import Path
+
+        self.session = session
+        self.dir = Path(calibrations_dir)
+        self.patient = patient or "patient"
+        self.flow: CalibrationFlow | None = None
+        self._rest_start: int | None = None
+        self._recorder: RepetitionRecorder | None = None
+
+    @property
+    def _acq(self):
+        return self.session.acquisition
+
+    def begin(self, flow: CalibrationFlow) -> None:
+        self.flow = flow
+        self.session.calibration = self
+        acq = self._acq
+        self._recorder = RepetitionRecorder(acq.source.ring, acq.profile.rate_hz, acq.profile.window_samples)
+        self._start_rest()
+
+    def _start_rest(self) -> None:
+        self._acq.recapture_rest()  # the detector's threshold comes from this same rest
+        self._rest_start = self._acq.source.ring.total
+
+    def rest_progress_text(self) -> str:
+        if self._rest_start is None:
+            return ""
+        prof = self._acq.profile
+        need = prof.samples(prof.detector.rest_seconds * 1000)
+        got = self._acq.source.ring.total - self._rest_start
+        if not self._acq.source.connected:
+            return "Waiting for the amplifier's stream..."
+        return f"{min(got, need) / prof.rate_hz:.1f} of {need / prof.rate_hz:.1f} s"
+
+    def feed(self, view) -> None:
+        """Called from `BedsideSession.pump` with what the stream produced."""
+        if self.flow is None:
+            return
+        step = self.flow.step
+        acq = self._acq
+        if step.kind == "rest" and self._rest_start is not None:
+            prof = acq.profile
+            need = prof.samples(prof.detector.rest_seconds * 1000)
+            if acq.source.ring.total - self._rest_start >= need:
+                data, _ = acq.source.ring.read(self._rest_start, self._rest_start + need)
+                self.flow.rest_captured(data)
+                self._rest_start = None
+            return
+        if step.kind == "gesture":
+            for ev in view.bursts:
+                rep = self._recorder.feed(ev)
+                if rep is not None and self.flow.step.kind == "gesture":
+                    self.flow.rep_captured(rep)
+
+    def redo(self) -> None:
+        if self.flow is not None and self.flow.rest is None and self._rest_start is None:
+            self._start_rest()
+
+    def fit(self):
+        decoder = self.session.decoder
+        if decoder is None:
+            raise RuntimeError("no encoder model is loaded for this profile")
+        cal = self.flow.fit(decoder, self._acq.profile.rate_hz, patient=self.patient)
+        decoder.use(cal)
+        if cal.detector_threshold is not None:
+            self._acq.chain.set_threshold(cal.detector_threshold)
+        return cal
+
+    def path(self):
+        return self.dir / self.patient / f"{self._acq.profile.key}.json"
+
+    def save(self, calibration) -> None:
+        p = self.path()
+        p.parent.mkdir(parents=True, exist_ok=True)
+        calibration.save(p)
+
+    def end(self) -> None:
+        self.session.calibration = None
+        self.flow = None

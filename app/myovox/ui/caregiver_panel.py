@@ -1,0 +1,140 @@
+"""The caregiver's panel: live signal and envelope per channel, burst markers, channel quality, stream
+state and the last decision. It reads the acquisition's rings; it never drives the amplifier."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+STATE_COLOURS = {"connected": "#1e8449", "searching": "#b9770e", "disconnected": "#c0392b",
+                 "wrong device": "#c0392b", "stopped": "#7f8c8d"}
+
+
+class CaregiverPanel(QWidget):
+    def __init__(self, seconds: float = 5.0, parent=None):
+        super().__init__(parent)
+        self.seconds = seconds
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.state = QLabel("stream: not started")
+        self.state.setWordWrap(True)
+        self.state.setStyleSheet("font-size:14pt; padding:6px; color:white; background:#7f8c8d;")
+        top.addWidget(self.state, 3)
+        self.decision = QLabel("decision: -")
+        self.decision.setStyleSheet("font-size:14pt; padding:6px;")
+        top.addWidget(self.decision, 2)
+        lay.addLayout(top)
+        self.model = QLabel("")
+        self.model.setWordWrap(True)
+        lay.addWidget(self.model)
+        pg.setConfigOptions(antialias=False, exitCleanup=False)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.signal_plot = self.plots.addPlot(row=0, col=0, title="filtered signal per channel")
+        self.signal_plot.hideAxis("left")
+        self.env_plot = self.plots.addPlot(row=1, col=0, title="TKEO envelope / rest spread (bursts above the line)")
+        self.env_plot.setLogMode(y=True)
+        self.signal_plot.setXLink(self.env_plot)
+        lay.addWidget(self.plots, 1)
+        self.quality = QGridLayout()
+        lay.addLayout(self.quality)
+        buttons = QHBoxLayout()
+        self.calibrate_button = QPushButton("Calibrate gestures…")
+        self.rest_button = QPushButton("Recapture rest")
+        for b in (self.calibrate_button, self.rest_button):
+            b.setMinimumHeight(44)
+            buttons.addWidget(b)
+        lay.addLayout(buttons)
+        self._curves: list = []
+        self._env_curves: list = []
+        self._markers: list = []
+        self._quality_labels: list[QLabel] = []
+        self._channels = 0
+        self._fault_channels: set[int] = set()
+        self._thr_line = None
+
+    def _setup_channels(self, n: int) -> None:
+        self.signal_plot.clear()
+        self.env_plot.clear()
+        self._curves = [self.signal_plot.plot(pen=pg.intColor(i, n)) for i in range(n)]
+        self._env_curves = [self.env_plot.plot(pen=pg.intColor(i, n)) for i in range(n)]
+        self._markers = []
+        while self.quality.count():
+            w = self.quality.takeAt(0).widget()
+            if w:
+                w.deleteLater()
+        self._quality_labels = []
+        for i in range(n):
+            lab = QLabel(f"ch{i + 1}")
+            lab.setStyleSheet("padding:3px; border:1px solid #999;")
+            self.quality.addWidget(lab, i // 8, i % 8)
+            self._quality_labels.append(lab)
+        self._channels = n
+        self._fault_channels = set()
+        self._thr_line = None
+
+    def show_status(self, status) -> None:
+        colour = STATE_COLOURS.get(status.state, "#7f8c8d")
+        self.state.setText(f"stream: {status.state} — {status.message}")
+        self.state.setStyleSheet(f"font-size:14pt; padding:6px; color:white; background:{colour};")
+
+    def show_decision(self, decision) -> None:
+        if decision.label is None:
+            self.decision.setText(f"decision: no action (confidence {decision.confidence:.2f})")
+        else:
+            self.decision.setText(f"decision: {decision.label} ({decision.confidence:.2f})")
+
+    def mark_faults(self, faults) -> None:
+        for f in faults:
+            self._fault_channels.update(f.channels)
+
+    def update_plots(self, chain, bursts) -> None:
+        """Redraw from the chain's filtered ring (newest `seconds`), with burst onsets as vertical lines."""
+        if chain is None:
+            return
+        n_ch = chain.profile.channels
+        if n_ch != self._channels:
+            self._setup_channels(n_ch)
+        n = int(self.seconds * chain.profile.rate_hz)
+        data, times = chain.filtered.latest(n)
+        if len(times) < 2:
+            return
+        t = times - times[-1]
+        spread = np.std(data, axis=0) + 1e-12
+        step = 3.0
+        for i, curve in enumerate(self._curves):
+            curve.setData(t, data[:, i] / spread[i] + step * i)
+        det = chain.detector
+        ring = chain.envelope_ring
+        if det is not None and ring is not None and len(ring) >= 2:
+            e, _ = ring.latest(n)
+            z = np.maximum(det.scores(e), 1e-3)
+            tt = t[-len(z):]
+            for i, curve in enumerate(self._env_curves):
+                curve.setData(tt, z[:, i])
+            if self._thr_line is None:
+                self._thr_line = pg.InfiniteLine(pos=np.log10(det.threshold.k), angle=0, pen=pg.mkPen("r", style=Qt.DashLine))
+                self.env_plot.addItem(self._thr_line)
+        for b in bursts:
+            if hasattr(b, "confirmed_index"):
+                line = pg.InfiniteLine(pos=0.0, angle=90, pen=pg.mkPen("y", width=2))
+                line.onset_time = b.onset_time
+                self.signal_plot.addItem(line)
+                self._markers.append(line)
+        keep = []
+        for m in self._markers:
+            x = m.onset_time - times[-1]
+            if x < -self.seconds:
+                self.signal_plot.removeItem(m)
+            else:
+                m.setPos(x)
+                keep.append(m)
+        self._markers = keep
+        rms = np.sqrt(np.mean(data[-int(chain.profile.rate_hz):] ** 2, axis=0))
+        for i, lab in enumerate(self._quality_labels):
+            flat = rms[i] < 1e-9
+            bad = flat or i in self._fault_channels
+            colour = "#c0392b" if bad else "#1e8449"
+            why = "flat" if flat else ("artefacts" if i in self._fault_channels else f"{rms[i]:.3g}")
+            lab.setText(f"ch{i + 1}: {why}")
+            lab.setStyleSheet(f"padding:3px; border:1px solid #999; color:white; background:{colour};")

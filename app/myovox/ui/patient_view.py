@@ -1,0 +1,97 @@
+"""The patient's screen: the message, the board, the highlight. Large, high-contrast, readable from a bed.
+
+It draws the speller's state and nothing else; every decision lives in `interact.machine`.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+BG = "#000000"
+FG = "#ffffff"
+ROW_HI = "#1f3a93"  # the highlighted row: deep blue band
+CELL_HI = "#ffd400"  # the highlighted cell: yellow, black text (highest contrast)
+HELP = "#c0392b"
+
+
+def _cell_style(highlight: bool, is_help: bool, size: int) -> str:
+    if highlight:
+        return f"background:{CELL_HI}; color:#000; border:6px solid #fff; border-radius:10px; font-size:{size}pt; font-weight:bold;"
+    if is_help:
+        return f"background:{HELP}; color:#fff; border:2px solid #555; border-radius:10px; font-size:{size}pt; font-weight:bold;"
+    return f"background:#222; color:{FG}; border:2px solid #555; border-radius:10px; font-size:{size}pt;"
+
+
+class PatientView(QWidget):
+    def __init__(self, font_pt: int = 28, parent=None):
+        super().__init__(parent)
+        self.font_pt = font_pt
+        self.setObjectName("patient")
+        self.setStyleSheet(f"QWidget#patient {{ background:{BG}; }}")
+        self.setAutoFillBackground(True)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(16, 16, 16, 16)
+        self.message = QLabel("")
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setMinimumHeight(int(font_pt * 3.2))
+        self.message.setStyleSheet(
+            f"background:#111; color:{FG}; border:3px solid #888; padding:12px; font-size:{int(font_pt * 1.3)}pt;")
+        outer.addWidget(self.message)
+        self.notice = QLabel("")
+        self.notice.setStyleSheet(f"color:{CELL_HI}; font-size:{max(12, font_pt // 2)}pt;")
+        self.notice.setWordWrap(True)
+        outer.addWidget(self.notice)
+        self.board = QVBoxLayout()
+        self.board.setSpacing(8)
+        outer.addLayout(self.board, 1)
+        self._rows: list[QFrame] = []
+        self._cells: list[list[QLabel]] = []
+        self._shape: tuple = ()
+        self.last_render = None  # (highlight, message) of the last paint, for tests and the latency bench
+
+    def render(self, speller) -> None:
+        state = speller.state
+        rows = [speller.row_cells(i) for i in range(len(speller.rows()))]
+        shape = tuple(tuple(c.caption for c in r) for r in rows)
+        if shape != self._shape:
+            self._rebuild(rows)
+            self._shape = shape
+        msg = state.content.message
+        self.message.setText(msg if msg else "…")
+        h = state.highlight
+        for r, (frame, cells) in enumerate(zip(self._rows, self._cells)):
+            row_on = r == h.row
+            frame.setStyleSheet(f"QFrame {{ background:{ROW_HI if row_on else BG}; border-radius:12px; }}")
+            for c, label in enumerate(cells):
+                on = row_on and h.level == "cells" and c == h.col
+                label.setStyleSheet(_cell_style(on, label.property("kind") == "help", self.font_pt))
+        self.last_render = (h, msg)
+
+    def _rebuild(self, rows) -> None:
+        while self.board.count():
+            item = self.board.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self._rows, self._cells = [], []
+        for r in rows:
+            frame = QFrame()
+            lay = QHBoxLayout(frame)
+            lay.setContentsMargins(6, 6, 6, 6)
+            lay.setSpacing(8)
+            labels = []
+            for cell in r:
+                lab = QLabel(cell.caption)
+                lab.setProperty("kind", cell.kind)
+                lab.setAlignment(Qt.AlignCenter)
+                lab.setWordWrap(True)
+                lab.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+                lab.setMinimumHeight(int(self.font_pt * 2.2))
+                lay.addWidget(lab)
+                labels.append(lab)
+            self.board.addWidget(frame)
+            self._rows.append(frame)
+            self._cells.append(labels)
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
