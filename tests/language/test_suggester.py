@@ -123,3 +123,14 @@ def test_memory_problem_is_reported_in_the_status(tmp_path):
     path.write_text("[broken")
     s = LanguageSuggester(memory=PhraseMemory(load_starter_phrases(), path))
     assert "could not be read" in s.status
+
+
+def test_instant_answer_is_handed_over_before_the_model_runs():
+    seen = []
+    s = LanguageSuggester(backend=ServerGenerator(f"http://127.0.0.1:{_closed_port()}"))
+    s.on_partial = lambda task, cands: seen.append((task, [c.source for c in cands]))
+    final = s.phrases_from_labels(["harmonica"])
+    assert seen and seen[0][0] == "labels" and set(seen[0][1]) == {"ngram"}
+    assert len(final) == 5
+    s.expand_abbreviation("pctn")
+    assert seen[-1][0] == "abbreviation" and "memory" in seen[-1][1]

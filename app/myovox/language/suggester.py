@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from . import prompts
 from .api import Candidate
@@ -72,6 +72,12 @@ class LanguageSuggester:
         self.no_model_reason = no_model_reason
         self.last = CallReport()
         self.use_llm_for_words = True
+        self.abbreviation_strategy = "beam"  # or "sample": constrained sampling, greedy first
+        self.beam_width = 3
+        self._pass_s = 0.1  # running estimate of one model pass, seconds
+        # Called with (task, candidates) as soon as memory + n-gram have answered, before the model runs,
+        # so a speller can show something at once and replace it when the full answer returns.
+        self.on_partial: Callable[[str, list[Candidate]], None] | None = None
         self.llm_word_slots = 3  # at most this many word slots from the model; the n-gram fills the rest
 
     # ---- model state ----------------------------------------------------------------------
@@ -166,18 +172,18 @@ class LanguageSuggester:
         allowed = self._allowed_words(*labels)
         out = [Candidate(c.text, 2.0 + _squash(c.score - 1.0), "memory")
                for c in filter_candidates(self.memory.search_labels(labels, n), allowed)]
-        first = time.monotonic() - t0 if out else None
+        # Phrases built around the keywords, ranked by the n-gram: instant, used only to fill.
+        k = " ".join(labels)
+        tmpl = [t.format(k=k, K=k[:1].upper() + k[1:]) for t in LABEL_TEMPLATES]
+        ranked = sorted(tmpl, key=lambda p: -self.ngram.phrase_log_score(p))
+        fill = filter_candidates([Candidate(p, _squash(self.ngram.phrase_log_score(p) + 5.0) * 0.99, "ngram")
+                                  for p in ranked], allowed, already=out)
+        first = time.monotonic() - t0 if (out or fill) else None
         if len(out) < n:
+            self._partial("labels", out + fill[: n - len(out)])
             self._llm_fill(out, n, prompts.labels_prompt(labels, context), deadline, allowed, initials=None,
                            max_tokens=24, accept=lambda t: len(words(t)) <= 15 and mentions_labels(t, labels))
-            if first is None and out:
-                first = time.monotonic() - t0
-        if len(out) < n:
-            k = " ".join(labels)
-            tmpl = [t.format(k=k, K=k[:1].upper() + k[1:]) for t in LABEL_TEMPLATES]
-            ranked = sorted(tmpl, key=lambda p: -self.ngram.phrase_log_score(p))
-            fill = [Candidate(p, _squash(self.ngram.phrase_log_score(p) + 5.0) * 0.99, "ngram") for p in ranked]
-            out.extend(filter_candidates(fill, allowed, already=out)[: n - len(out)])
+        out.extend(filter_candidates(fill, allowed, already=out)[: max(0, n - len(out))])
         return self._finish(out[:n], t0, first if first is not None else time.monotonic() - t0)
 
     def expand_abbreviation(self, abbreviation: str, context: Sequence[str] = (), n: int = 5,
@@ -199,18 +205,79 @@ class LanguageSuggester:
             exact = [c for c in out if matches(c.text)]
             partial = [c for c in out if not matches(c.text)]
             out = exact
-            self._llm_fill(out, n, prompts.abbreviation_prompt(letters, context), deadline, allowed,
-                           initials=letters, max_tokens=4 * len(letters) + 4,
-                           accept=matches)
-            if first is None and out:
+            # The n-gram answer first (tens of ms): it exists before the model starts.
+            history = words(context[-1]) if context else []
+            ngram_fill = filter_candidates(
+                [Candidate(p[:1].upper() + p[1:], _squash(lp / (len(letters) + 1) + 5.0) * 0.99, "ngram")
+                 for p, lp in self.ngram.expand_abbreviation(letters, history[-2:], n=n)], allowed, already=out)
+            if first is None and (out or ngram_fill):
                 first = time.monotonic() - t0
-            if len(out) < n:
-                history = words(context[-1]) if context else []
-                fill = [Candidate(p[:1].upper() + p[1:], _squash(lp / (len(letters) + 1) + 5.0) * 0.99, "ngram")
-                        for p, lp in self.ngram.expand_abbreviation(letters, history[-2:], n=n)]
-                out.extend(filter_candidates(fill, allowed, already=out))
+            self._partial("abbreviation", out + ngram_fill[: n - len(out)])
+            if self.abbreviation_strategy == "beam":
+                self._llm_initials_beam(out, n, letters, context, deadline, allowed)
+            else:
+                self._llm_fill(out, n, prompts.abbreviation_prompt(letters, context), deadline, allowed,
+                               initials=letters, max_tokens=4 * len(letters) + 4, accept=matches)
+            out.extend(filter_candidates(ngram_fill, allowed, already=out))
             out.extend(filter_candidates(partial, allowed, already=out))
         return self._finish(out[:n], t0, first if first is not None else time.monotonic() - t0)
+
+    def _partial(self, task: str, candidates: list[Candidate]) -> None:
+        """Hand the instant (memory + n-gram) answer to `on_partial` before the model runs, if anyone listens."""
+        if self.on_partial is not None and candidates:
+            self.on_partial(task, list(candidates))
+
+    def _llm_initials_beam(self, out: list[Candidate], n: int, letters: str, context: Sequence[str],
+                           deadline: float, allowed: set[str]) -> None:
+        """Word-level beam search: at each letter, the model's likeliest words with that initial.
+
+        One forward pass per beam per letter (the shared prompt stays cached), so the width is what we
+        pay for; exact match needs the most likely sentences, which sampling found far less often.
+        """
+        gen = self.generator
+        if gen is None:
+            self.last.fallback_reason = self.status
+            return
+        base = prompts.abbreviation_prompt(letters, context)
+        beams: list[tuple[float, list[str]]] = [(0.0, [])]
+        # As wide as the deadline allows at the model's measured speed (one pass per beam per letter).
+        affordable = (deadline - time.monotonic()) / (self._pass_s * len(letters))
+        width = max(1, min(self.beam_width, int(affordable)))
+        self.last.notes.append(f"beam width {width}")
+        self.last.llm_used = True
+        for ch in letters:
+            grown: list[tuple[float, list[str]]] = []
+            for lp, ws in beams:
+                if time.monotonic() >= deadline:
+                    self.last.deadline_hit = True
+                    self.last.fallback_reason = "deadline reached: filled from the n-gram"
+                    return
+                shown = [_display_word(w) for w in ws]
+                if shown:
+                    shown[0] = shown[0][:1].upper() + shown[0][1:]
+                t_pass = time.monotonic()
+                nw = gen.next_words(base + ("" if not shown else " " + " ".join(shown)), prefix=ch, k=width,
+                                    deadline=deadline)
+                self._pass_s = 0.8 * self._pass_s + 0.2 * (time.monotonic() - t_pass)
+                self.last.llm_attempts += 1
+                if not nw.complete:
+                    self.last.deadline_hit = nw.reason == "deadline" or time.monotonic() >= deadline
+                    self.last.fallback_reason = nw.reason or "model gave no answer"
+                    return
+                grown.extend((lp + l, ws + [w]) for w, l in nw.words)
+            if not grown:
+                self.last.fallback_reason = f"the model has no word starting with {ch!r}"
+                return
+            beams = sorted(grown, key=lambda t: -t[0])[:width]
+        found = []
+        for lp, ws in beams:
+            shown = [_display_word(w) for w in ws]
+            text = " ".join(shown)
+            text = text[:1].upper() + text[1:]
+            found.append(Candidate(text, 1.0 + _squash(lp / len(ws) + 3.0), "llm"))
+        kept = filter_candidates(found, allowed, already=out, known_words=self.known_words)
+        out.extend(kept[: max(0, n - len(out))])
+        self.last.llm_candidate_s.extend([time.monotonic() - self._t0] * len(kept))
 
     def predict_words(self, text: str, n: int = 5, deadline_s: float | None = None) -> list[Candidate]:
         """Candidate.text is the whole word that replaces the partial last word (or the next word)."""
