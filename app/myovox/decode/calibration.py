@@ -114,8 +114,8 @@ def confusion_matrix(truth: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
     return m
 
 
-def best_ring_shift(reference: dict, observed: dict) -> tuple[int, float]:
-    """The cyclic channel shift s for which observed patterns rolled by -s match the reference best.
+def ring_shift_scores(reference: dict, observed: dict) -> np.ndarray:
+    """Match score of every cyclic channel shift s (observed rolled by -s against the reference).
 
     Patterns are mean log RMS per channel for each label both share; the score is the mean
     correlation over those labels (1 = identical shape).
@@ -124,15 +124,18 @@ def best_ring_shift(reference: dict, observed: dict) -> tuple[int, float]:
     if not common:
         raise CalibrationError("no gesture in the new capture matches a calibrated one; cannot find the rotation")
     n = len(next(iter(reference.values())))
-    best, best_score = 0, -np.inf
+    scores = np.zeros(n)
     for s in range(n):
-        score = 0.0
         for k in common:
             a = np.asarray(reference[k], dtype=np.float64)
             b = np.roll(np.asarray(observed[k], dtype=np.float64), -s)
             a, b = a - a.mean(), b - b.mean()
-            score += float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
-        score /= len(common)
-        if score > best_score:
-            best, best_score = s, score
-    return best, best_score
+            scores[s] += float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+    return scores / len(common)
+
+
+def best_ring_shift(reference: dict, observed: dict) -> tuple[int, float]:
+    """The cyclic shift whose rolled observed patterns match the reference best, and its score."""
+    scores = ring_shift_scores(reference, observed)
+    best = int(np.argmax(scores))
+    return best, float(scores[best])

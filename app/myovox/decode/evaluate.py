@@ -24,13 +24,13 @@ from ..profiles import find_profile
 from ..signal.chain import detect_offline
 from ..signal.detector import estimate_threshold
 from ..signal.filters import CausalFilter, Envelope, design_emg_sos
-from .api import load_decoder
+from .api import CalibrationError, load_decoder
 from .baseline import HudginsLda
 from .features import rotate_ring, sliding_windows
 from .head import MajorityVote  # noqa: F401  (documented post-processing; per-recording votes below are per file)
 
 PROJECT = Path(__file__).resolve().parents[3]
-REFERENCE_GESTURE = "hand close"  # the one gesture a returning patient repeats to undo a rotated band
+REFERENCE_GESTURE = "wrist extension"  # chosen on training0 only (see api.REALIGN_MARGIN)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -181,7 +181,7 @@ def cote_allard_protocols(args, root, card_path, wanted, log) -> tuple[dict, dic
                 r = results["cross_session_returning"].setdefault(person, {})
                 r[f"encoder previous {s}"] = encoder_scores(dec, rest_files, rate).result()
                 ref = {REFERENCE_GESTURE: examples_of(recs, {0})[REFERENCE_GESTURE]}
-                shift, _ = dec.realign(ref, rate)
+                shift = _realign_or_keep(dec, ref, rate, r, f"realign refused {s}")
                 r[f"encoder realigned {s}"] = encoder_scores(dec, rest_files, rate).result()
                 r[f"shift found {s}"] = {"window_acc": float(shift), "recording_acc": float(shift)}
                 prev_lda.rotation = shift
@@ -202,10 +202,10 @@ def cote_allard_protocols(args, root, card_path, wanted, log) -> tuple[dict, dic
             r["encoder previous"] = encoder_scores(dec, rest_files, rate, rotate=1).result()
             r["lda previous"] = lda_scores(prev_lda, rest_files, rotate=1).result()
             ref = {REFERENCE_GESTURE: [rotate_ring(x, 1) for x in examples_of(recs, {0})[REFERENCE_GESTURE]]}
-            shift, _ = dec.realign(ref, rate)
-            r["encoder realigned (1 rep of hand close)"] = encoder_scores(dec, rest_files, rate, rotate=1).result()
+            shift = _realign_or_keep(dec, ref, rate, r, "realign refused")
+            r["encoder realigned (1 rep of wrist extension)"] = encoder_scores(dec, rest_files, rate, rotate=1).result()
             prev_lda.rotation = shift
-            r["lda realigned (1 rep of hand close)"] = lda_scores(prev_lda, rest_files, rotate=1).result()
+            r["lda realigned (1 rep of wrist extension)"] = lda_scores(prev_lda, rest_files, rotate=1).result()
             prev_lda.rotation = 0
             r["shift found (expected 7 = -1 mod 8, undoing the +1 roll, if the session itself is not rotated)"] = {"window_acc": float(shift), "recording_acc": float(shift)}
             dec.use(prev)
@@ -231,6 +231,17 @@ def cote_allard_protocols(args, root, card_path, wanted, log) -> tuple[dict, dic
             tf = test_files(read_cote_allard_session(root, "EvaluationDataset", person, "Test0"))
             results["cross_person_no_calibration_Test0"][person]["lda (pre-training people pooled)"] = lda_scores(pooled, tf).result()
     return results, confusions
+
+
+def _realign_or_keep(dec, ref, rate, record: dict, key: str) -> int:
+    """Realign; when the decoder refuses (ambiguous), keep the previous calibration and count it."""
+    try:
+        shift, _ = dec.realign(ref, rate)
+        record[key] = {"window_acc": 0.0, "recording_acc": 0.0}
+        return shift
+    except CalibrationError:
+        record[key] = {"window_acc": 1.0, "recording_acc": 1.0}
+        return dec.calibration.rotation
 
 
 def unseen_protocol(args, root, card_path, log) -> dict:
@@ -306,8 +317,12 @@ def readings_protocol(root, card_path, log) -> dict:
             dec.use(prev)
             res[f"encoder previous s{s}"] = _onset_scores(lambda w: _enc_pred(dec, w), tests)
             res[f"lda previous s{s}"] = _onset_scores(lambda w: lda.labels[lda.predict(w[None])[0]], tests)
-            if "fist" in windows:
-                dec.realign({"fist": windows["fist"][:2]}, rate)
+            if "extension" in windows:
+                try:
+                    dec.realign({"extension": windows["extension"][:2]}, rate)
+                    res[f"realign refused s{s}"] = {"window_acc": 0.0, "recording_acc": 0.0}
+                except CalibrationError:
+                    res[f"realign refused s{s}"] = {"window_acc": 1.0, "recording_acc": 1.0}
                 res[f"encoder realigned s{s}"] = _onset_scores(lambda w: _enc_pred(dec, w), tests)
                 dec.use(prev)
             if len(fresh) == len(calib):
@@ -402,6 +417,9 @@ def markdown(summary: dict, meta: dict) -> str:
     for proto, methods in summary.items():
         lines += [f"## {proto}", "", "| method | window acc | recording acc | people | acted (conf >= threshold) | acc when acted |", "|---|---|---|---|---|---|"]
         for m, s in methods.items():
+            if m.startswith("realign refused"):
+                lines.append(f"| {m} | {100 * s['window_acc_mean']:.0f} % of people (previous calibration kept) | | {s['people']} | | |")
+                continue
             if m.startswith("shift found"):
                 lines.append(f"| {m} | mean shift {s['window_acc_mean']:.2f} ± {s['window_acc_std']:.2f} | | {s['people']} | | |")
                 continue
