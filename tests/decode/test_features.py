@@ -98,3 +98,28 @@ def test_ring_shift_found_and_confusion_counts_no_action():
     np.testing.assert_allclose(rotate_ring(np.array(turned["fist"])[None], shift)[0], ref["fist"])
     m = confusion_matrix(np.array([0, 0, 1]), np.array([0, -1, 0]), 2)
     assert m.tolist() == [[1, 0, 1], [1, 0, 0]]
+
+
+def test_window_operator_equals_prepare_windows():
+    from myovox.decode.features import window_operator
+
+    for key in ("myo", "trigno_maize_grid"):
+        prof = find_profile(key)
+        sos = design_emg_sos(prof.filter, prof.rate_hz)
+        n = prof.window_samples
+        raw = np.random.default_rng(2).normal(100.0, 30.0, (5, n, prof.channels))
+        ref = prepare_windows(raw, sos)
+        np.testing.assert_allclose(np.matmul(window_operator(sos, n), raw), ref, rtol=1e-7, atol=1e-7 * np.abs(ref).max())
+
+
+def test_fast_features_match_their_definitions():
+    rng = np.random.default_rng(5)
+    w = rng.normal(0, 3, (6, 40, 4))
+    w[0, 10:20, 1] = 0.0  # exact zeros: sign() is 0 there and does not count as a crossing
+    h = hudgins_features(w)
+    sgn = np.diff(np.sign(w), axis=1)
+    np.testing.assert_array_equal(h[:, 4:8], np.sum(sgn == -2, axis=1) + np.sum(sgn == 2, axis=1))
+    np.testing.assert_array_equal(h[:, 8:12], np.sum((w[:, 1:-1] - w[:, :-2]) * (w[:, 1:-1] - w[:, 2:]) >= 0, axis=1))
+    np.testing.assert_allclose(h[:, 12:16], np.sum(np.abs(np.diff(w, axis=1)), axis=1))
+    r = rich_features(w)
+    np.testing.assert_allclose(r[:, 4:8], np.log(np.var(w, axis=1) + 1e-6), rtol=1e-9)

@@ -17,7 +17,7 @@ from scipy import signal as sps
 
 from ..profiles import FilterSettings
 from ..signal.filters import design_emg_sos
-from .features import prepare_windows, rich_features
+from .features import rich_features, window_operator
 
 CARD_SCHEMA = "myovox.model_card/1"
 
@@ -83,9 +83,16 @@ class ModelCard:
             raise ModelCardError("window holds NaN or infinite samples; repair the stream before deciding")
 
     def prepare(self, raw_windows: np.ndarray) -> np.ndarray:
-        """Raw windows -> the prepared (mean removed, band-passed) windows both the encoder and the head see."""
-        sos, zi = self._filter_design
-        return prepare_windows(raw_windows, sos, zi)
+        """Raw windows -> the prepared (mean removed, band-passed) windows both the encoder and the head see.
+
+        Computed as one matrix product (`window_operator`), equal to `prepare_windows` up to rounding.
+        """
+        w = np.asarray(raw_windows, dtype=np.float64)
+        return np.matmul(self._operator, w)
+
+    @cached_property
+    def _operator(self) -> np.ndarray:
+        return window_operator(self._filter_design[0], self.window_samples)
 
     def model_inputs(self, raw_windows: np.ndarray) -> dict[str, np.ndarray]:
         """Raw windows (n x samples x channels) -> the ONNX inputs, normalised as in training."""

@@ -54,17 +54,29 @@ def prepare_windows(raw: np.ndarray, sos: np.ndarray, zi: np.ndarray | None = No
     return y
 
 
+def window_operator(sos: np.ndarray, length: int) -> np.ndarray:
+    """`prepare_windows` as one (length x length) matrix P: prepared = P @ raw for every channel.
+
+    Mean removal and a filter started from the steady state of its first (linear) input are both
+    linear in the window, so their product is a fixed matrix per window length. One matmul replaces
+    a Python-level filter call per decision.
+    """
+    basis = np.eye(length)[:, :, None]  # window j = unit impulse at sample j, one channel
+    return prepare_windows(basis, sos)[:, :, 0].T
+
+
 def hudgins_features(windows: np.ndarray) -> np.ndarray:
     """MAV, ZC, SSC, WL per channel, as LibEMG computes them (thresholds 0), grouped feature-major.
 
     Returns (windows x 4*channels): [MAV ch0..chN, ZC ch0..chN, SSC ..., WL ...].
     """
     w = np.asarray(windows, dtype=np.float64)
-    mav = np.mean(np.abs(w), axis=1)
-    sgn = np.diff(np.sign(w), axis=1)
-    zc = np.sum(sgn == -2, axis=1) + np.sum(sgn == 2, axis=1)
-    ssc = np.sum((w[:, 1:-1] - w[:, :-2]) * (w[:, 1:-1] - w[:, 2:]) >= 0, axis=1)
-    wl = np.sum(np.abs(np.diff(w, axis=1)), axis=1)
+    mav = np.abs(w).mean(axis=1)
+    sg = np.sign(w)
+    zc = (np.abs(sg[:, 1:] - sg[:, :-1]) == 2).sum(axis=1)  # a sign change from + to - or - to +
+    d = w[:, 1:] - w[:, :-1]
+    ssc = (d[:, :-1] * -d[:, 1:] >= 0).sum(axis=1)  # (x1-x0)(x1-x2) >= 0
+    wl = np.abs(d).sum(axis=1)
     return np.concatenate([mav, zc, ssc, wl], axis=1)
 
 
@@ -77,12 +89,13 @@ def rich_features(windows: np.ndarray) -> np.ndarray:
     w = np.asarray(windows, dtype=np.float64)
     n = w.shape[1]
     eps = 1e-6
-    ssi = np.sum(w * w, axis=1)
+    ssi = (w * w).sum(axis=1)
     rms = np.sqrt(ssi / n)
-    var = np.var(w, axis=1)
-    wl = np.sum(np.abs(np.diff(w, axis=1)), axis=1)
-    sgn = np.diff(np.signbit(w).astype(np.int8), axis=1)
-    zc_rate = np.sum(sgn != 0, axis=1) / max(n - 1, 1)
+    mean = w.mean(axis=1)
+    var = np.maximum(ssi / n - mean * mean, 0.0)
+    wl = np.abs(w[:, 1:] - w[:, :-1]).sum(axis=1)
+    neg = np.signbit(w)
+    zc_rate = (neg[:, 1:] != neg[:, :-1]).sum(axis=1) / max(n - 1, 1)
     spec = np.abs(np.fft.rfft(w, axis=1)) ** 2  # (windows, bins, channels)
     spec = spec[:, 1:]  # drop DC (the window mean is already removed)
     total = spec.sum(axis=1) + eps
