@@ -462,7 +462,8 @@ def run(args) -> int:
     meta["cpu_seconds"] = round(time.process_time() - t0, 1)
     (out / "evaluation.json").write_text(json.dumps({"meta": meta, "summary": summary, "per_person": results}, indent=1, default=str), encoding="utf-8")
     (out / "evaluation.md").write_text(markdown(summary, meta), encoding="utf-8")
-    if confusions and confusions["encoder"].total:
+    png = bool(confusions) and sum(confusions["encoder"].confusion.values()) > 0
+    if png:
         write_confusion_png(confusions, COTE_ALLARD_LABELS, out / "confusion_cross_session.png")
     if args.update_card:
         card_path = Path(args.model)
@@ -471,5 +472,5 @@ def run(args) -> int:
                            "people_limit": args.people or "all", "summary": summary}
         card_path.write_text(json.dumps(card, indent=1), encoding="utf-8")
     print(markdown(summary, meta))
-    print(f"wrote {out}/evaluation.json, evaluation.md{', confusion_cross_session.png' if confusions else ''}")
+    print(f"wrote {out}/evaluation.json, evaluation.md{', confusion_cross_session.png' if png else ''}")
     return 0
