@@ -5,6 +5,7 @@ not a pass/fail verdict.
 """
 from __future__ import annotations
 
+import argparse
 import importlib.util
 from pathlib import Path
 
@@ -17,7 +18,7 @@ def available() -> dict[str, Path]:
 
 def add_arguments(parser) -> None:
     parser.add_argument("name", nargs="?", default=None, help="benchmark to run (omit to list them)")
-    parser.add_argument("rest", nargs="*", help="arguments passed to the benchmark (after --)")
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed to the benchmark")
 
 
 def run(args) -> int:

@@ -79,7 +79,12 @@ def run(args) -> int:
     finally:
         if replay is not None:
             replay.stop()
-    return int(code)
+        bedside.close()  # journal and log are closed (every record was already fsync'd)
+    # Qt bindings can crash while the interpreter tears down their objects (pyqtgraph's documented
+    # workaround is to skip that teardown): everything that matters is closed above.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(code))
 
 
 def _demo_user(bedside, profile) -> None:

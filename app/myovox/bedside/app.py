@@ -144,6 +144,9 @@ class Bedside:
         self.session.start()
 
     def close(self) -> None:
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         self.session.stop()
         if self.speech is not None:
             self.speech.close()
@@ -220,7 +223,7 @@ class Bedside:
         s.profile = profile
         from .workers import Worker
 
-        s.decode_worker = Worker("decoder", s._decode, s._results.put, s._failed) if decoder else None
+        s.decode_worker = Worker("decoder", s._decode, s._deliver, s._failed) if decoder else None
         if s.decode_worker:
             s.decode_worker.start()
         self.mode = self.roles = None  # a calibration belongs to one profile: back to one-key scanning

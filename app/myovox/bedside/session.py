@@ -62,9 +62,12 @@ class BedsideSession:
         self.speller = Speller(speller_config, speller_state)
         self.clock = clock or _lsl_clock()
         self._results: queue.Queue = queue.Queue()
-        self.decode_worker = Worker("decoder", self._decode, self._results.put, self._failed) if decoder else None
+        # Called (from a worker thread) when a result is waiting, so the UI can pump at once instead of
+        # at its next timer tick; the window connects it to a queued Qt signal.
+        self.notify = None
+        self.decode_worker = Worker("decoder", self._decode, self._deliver, self._failed) if decoder else None
         self.language_worker = (
-            Worker("language", self._suggest, self._results.put, self._failed, latest_only=True, key=lambda r: r.task)
+            Worker("language", self._suggest, self._deliver, self._failed, latest_only=True, key=lambda r: r.task)
             if suggester else None
         )
         self.status: StreamStatus | None = None
@@ -106,8 +109,14 @@ class BedsideSession:
             cands = s.predict_words(str(req.query))
         return SuggestionsReady(req.request_id, tuple(cands), time=self.clock())
 
+    def _deliver(self, result) -> None:
+        self._results.put(result)
+        notify = self.notify
+        if notify is not None:
+            notify()
+
     def _failed(self, item, exc: BaseException) -> None:
-        self._results.put(_Notice(f"{type(item).__name__} failed ({type(exc).__name__}: {exc}); carrying on without it"))
+        self._deliver(_Notice(f"{type(item).__name__} failed ({type(exc).__name__}: {exc}); carrying on without it"))
 
     # -- the UI thread's one call ---------------------------------------------------------------
     def pump(self, now: float | None = None) -> SessionView:

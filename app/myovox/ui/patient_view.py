@@ -48,6 +48,8 @@ class PatientView(QWidget):
         self._rows: list[QFrame] = []
         self._cells: list[list[QLabel]] = []
         self._shape: tuple = ()
+        self._shape_styled: tuple | None = None
+        self._lit: tuple = (None, None)
         self.last_render = None  # (highlight, message) of the last paint, for tests and the latency bench
 
     def render(self, speller) -> None:
@@ -58,14 +60,23 @@ class PatientView(QWidget):
             self._rebuild(rows)
             self._shape = shape
         msg = state.content.message
-        self.message.setText(msg if msg else "…")
+        text = msg if msg else "…"
+        if self.message.text() != text:
+            self.message.setText(text)
         h = state.highlight
-        for r, (frame, cells) in enumerate(zip(self._rows, self._cells)):
-            row_on = r == h.row
-            frame.setStyleSheet(f"QFrame {{ background:{ROW_HI if row_on else BG}; border-radius:12px; }}")
-            for c, label in enumerate(cells):
-                on = row_on and h.level == "cells" and c == h.col
-                label.setStyleSheet(_cell_style(on, label.property("kind") == "help", self.font_pt))
+        lit = (h.row, h.col if h.level == "cells" else -1)
+        if shape != self._shape_styled or lit != self._lit:
+            # Restyle only the rows whose highlight changed (all rows after a rebuild): a stylesheet costs ms.
+            rows = range(len(self._rows)) if shape != self._shape_styled else {self._lit[0], lit[0]}
+            for r in rows:
+                if r is None or r >= len(self._rows):
+                    continue
+                row_on = r == lit[0]
+                self._rows[r].setStyleSheet(f"QFrame {{ background:{ROW_HI if row_on else BG}; border-radius:12px; }}")
+                for c, label in enumerate(self._cells[r]):
+                    label.setStyleSheet(_cell_style(row_on and c == lit[1], label.property("kind") == "help", self.font_pt))
+            self._lit = lit
+            self._shape_styled = shape
         self.last_render = (h, msg)
 
     def _rebuild(self, rows) -> None:
