@@ -39,7 +39,8 @@ def main(argv=None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     profile = find_profile("myo")
     name = f"bench-app-{os.getpid()}"
-    replay = ReplayOutlet(read_recording(DEMO_CLIP), profile, speed=1.0, loop=True, name=name, source_id=name)
+    replay = ReplayOutlet(read_recording(DEMO_CLIP), profile, speed=1.0, loop=True, name=name, source_id=name,
+                          wait_for_listener=True)
     home = tempfile.mkdtemp(prefix="myovox-bench-")
     bedside = Bedside(profile, predicate=f"name='{name}'", home=home, use_llm=not args.no_llm)
     cal = demo_calibration(bedside.session.decoder, profile, DEMO_CLIP)

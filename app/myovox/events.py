@@ -15,6 +15,7 @@ class Threshold:
     k: float
     hysteresis: float
     samples: int  # how much rest it was estimated from
+    steady: bool = True  # False: the two halves of the rest capture differ wildly (someone moved)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ def run(args) -> int:
 
         profile = find_profile("myo")
         rec = read_recording(DEMO_CLIP)
-        replay = ReplayOutlet(rec, profile, speed=args.speed, loop=True, name="myovox-demo", source_id="myovox-demo")
+        replay = ReplayOutlet(rec, profile, speed=args.speed, loop=True, name="myovox-demo", source_id="myovox-demo",
+                              wait_for_listener=True)
         predicate = "name='myovox-demo'"
         print("myovox: replaying the bundled real Myo recording (5 s rest / 5 s fist, looped) as LSL stream 'myovox-demo'")
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -155,3 +155,20 @@ def test_real_flexemg_grid_onsets_are_detected(shared_data):
     assert s["reps"] == 30
     assert s["detected"] >= 0.95
     assert dataclasses.asdict(profile.detector)["min_channels"] == 6
+
+
+def test_a_whole_recording_in_one_chunk_keeps_every_window():
+    """A file processed at once must not lose the windows of bursts older than the chain's history."""
+    p = find_profile("myo")
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 2, (int(40 * p.rate_hz), 8))
+    for s in range(6, 40, 6):
+        a = int(s * p.rate_hz)
+        x[a : a + 150] *= 20
+    whole = detect_offline(x, p)
+    chunked = detect_offline(x, p, chunk=7)
+    n_bursts = sum(isinstance(e, Burst) for e in whole)
+    assert n_bursts == 6
+    assert sum(isinstance(e, OnsetWindow) for e in whole) == n_bursts
+    assert [e.start_index for e in whole if isinstance(e, OnsetWindow)] == \
+        [e.start_index for e in chunked if isinstance(e, OnsetWindow)]

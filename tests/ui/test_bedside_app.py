@@ -30,7 +30,7 @@ GUARD_MS = 90_000
 def replay(stream_name):
     """The bundled real clip on loopback at 2x: a fist every 5 s of wall time."""
     outlet = ReplayOutlet(read_recording(DEMO_CLIP), find_profile("myo"), speed=2.0, loop=True,
-                          name=stream_name, source_id=stream_name)
+                          name=stream_name, source_id=stream_name, wait_for_listener=True)
     outlet.start()
     yield outlet
     outlet.stop()

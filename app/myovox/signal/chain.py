@@ -40,6 +40,7 @@ class SignalChain:
         self.pre = profile.samples(profile.pre_onset_ms) if profile.pre_onset_ms else 0
         hist = max(int(history_s * profile.rate_hz), 4 * (self.window_len + self.pre))
         self.filtered = RingBuffer(hist, ch)
+        self._max_chunk = max(1, hist // 2)
         self._own_raw = raw_ring is None
         self.raw = RingBuffer(hist, ch) if raw_ring is None else raw_ring
         self._pending: list[Burst] = []
@@ -103,6 +104,13 @@ class SignalChain:
         if n == 0:
             return []
         times = np.asarray(times, dtype=np.float64)
+        if n > self._max_chunk:
+            # A chunk longer than the window history (a whole file at once) would overwrite the samples of
+            # its own early bursts before their windows are cut: take it in pieces.
+            events = []
+            for s in range(0, n, self._max_chunk):
+                events.extend(self.process(chunk[s : s + self._max_chunk], times[s : s + self._max_chunk]))
+            return events
         first = self.index
         events: list = []
         if self.guard is not None:

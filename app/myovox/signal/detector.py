@@ -25,7 +25,18 @@ def estimate_threshold(rest_envelope: np.ndarray, k: float, hysteresis: float) -
     positive = spread[spread > 0]
     floor = 0.05 * float(np.median(positive)) if positive.size else 1e-12
     spread = np.maximum(spread, max(floor, 1e-12))
-    return Threshold(tuple(base.tolist()), tuple(spread.tolist()), float(k), float(hysteresis), env.shape[0])
+    return Threshold(tuple(base.tolist()), tuple(spread.tolist()), float(k), float(hysteresis), env.shape[0],
+                     steady=rest_is_steady(env))
+
+
+def rest_is_steady(env: np.ndarray, ratio: float = 10.0) -> bool:
+    """A rest capture during which the patient moved has halves whose median energy differs by more than
+    `ratio` on most channels; its threshold would hide every later burst, so the caregiver is told."""
+    half = env.shape[0] // 2
+    a = np.median(env[:half], axis=0) + 1e-12
+    b = np.median(env[half:], axis=0) + 1e-12
+    moved = np.maximum(a / b, b / a) > ratio
+    return bool(moved.sum() * 2 <= env.shape[1])
 
 
 class BurstDetector:

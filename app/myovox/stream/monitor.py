@@ -19,6 +19,9 @@ def describe(event) -> str | None:
         extra = f", {event.rate_measured:.0f} samples/s, {event.dropouts} dropouts" if event.state == "disconnected" else ""
         return f"[stream] {event.state}: {event.message}{extra}"
     if isinstance(event, Threshold):
+        if not event.steady:
+            return (f"[rest] WARNING: the rest capture was not quiet (movement during it); bursts may be missed. "
+                    f"Restart the monitor with the muscles relaxed.")
         return f"[rest] threshold set from {event.samples} rest samples (k = {event.k:g}); bursts will be reported"
     if isinstance(event, Burst):
         return (f"[burst] onset t={event.onset_time:.3f}  confirmed +{1000 * (event.confirmed_time - event.onset_time):.0f} ms"

@@ -28,6 +28,7 @@ class ReplayOutlet:
         name: str = "myovox-replay",
         source_id: str | None = None,
         chunk_ms: float = 20.0,
+        wait_for_listener: bool = False,
     ):
         if recording.channels != profile.channels:
             raise ValueError(
@@ -41,6 +42,7 @@ class ReplayOutlet:
         self.loop = loop
         self.rate = recording.rate_hz
         self.chunk_s = chunk_ms / 1000.0
+        self.wait_for_listener = wait_for_listener
         info = pylsl.StreamInfo(
             name, profile.stream.type or "EMG", profile.channels, self.rate, pylsl.cf_float32,
             source_id or f"myovox-replay-{Path(recording.source).name}",
@@ -62,7 +64,13 @@ class ReplayOutlet:
         return not self.loop and self.sent >= self._data.shape[0]
 
     def run(self, duration_s: float | None = None) -> int:
-        """Publish until the recording ends (or forever with loop), `duration_s` wall seconds, or stop()."""
+        """Publish until the recording ends (or forever with loop), `duration_s` wall seconds, or stop().
+
+        With `wait_for_listener`, the clip's clock starts only when an inlet is connected, so a listener
+        sees the recording from its first sample (its rest capture falls on the clip's opening rest)."""
+        if self.wait_for_listener:
+            while not self._stop.is_set() and not self.outlet.have_consumers():
+                self._stop.wait(0.02)
         n_total = self._data.shape[0]
         eff_rate = self.rate * self.speed
         t0 = pylsl.local_clock()
@@ -112,6 +120,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--loop", action="store_true", help="start again at the end, until stopped")
     parser.add_argument("--name", default="myovox-replay", help="LSL stream name")
     parser.add_argument("--source-id", default=None, help="LSL source_id (default: derived from the file name)")
+    parser.add_argument("--wait", action="store_true", help="start the clip only when a listener connects")
 
 
 def profile_for(recording: Recording, name: str | None) -> DeviceProfile:
@@ -127,7 +136,8 @@ def run(args) -> int:
     try:
         rec = read_recording(args.file)
         profile = profile_for(rec, args.profile)
-        outlet = ReplayOutlet(rec, profile, speed=args.speed, loop=args.loop, name=args.name, source_id=args.source_id)
+        outlet = ReplayOutlet(rec, profile, speed=args.speed, loop=args.loop, name=args.name, source_id=args.source_id,
+                              wait_for_listener=args.wait)
     except (RecordingError, ProfileError, ValueError) as exc:
         print(f"myovox replay: {exc}")
         return 2

@@ -112,6 +112,8 @@ class MainWindow(QMainWindow):
             self.caregiver.mark_faults(view.faults)
         for n in view.notices:
             self.show_notice(n)
+        if view.threshold is not None and not view.threshold.steady:
+            self.show_notice("The rest capture was not quiet: ask the patient to relax, then press 'Recapture rest'.")
         if view.changed:
             self.patient.render(s.speller)
             if view.decisions and self.measure_paint:
