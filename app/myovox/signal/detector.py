@@ -58,6 +58,9 @@ class BurstDetector:
         self.min_channels = max(1, int(min_channels))
         self._base = np.asarray(threshold.baseline)
         self._spread = np.asarray(threshold.spread)
+        # Levels in envelope units, so the common case compares instead of dividing into scores.
+        self._on_level = self._base + threshold.k * self._spread
+        self._off_level = self._base + threshold.k * threshold.hysteresis * self._spread
         self.state = self.IDLE
         self._onset = 0
         self._onset_time = 0.0
@@ -80,11 +83,11 @@ class BurstDetector:
         n = env.shape[0]
         if n == 0:
             return []
-        z = self.scores(env)
-        k = self.threshold.k
-        above_off = (z > k * self.threshold.hysteresis).sum(axis=1) >= self.min_channels
+        above_off = (env > self._off_level).sum(axis=1) >= self.min_channels
         if self.state == self.IDLE and self._armed and not above_off.any():
             return []  # the common case at rest: nothing near threshold in this chunk
+        k = self.threshold.k
+        z = self.scores(env)
         on = (z > k).sum(axis=1) >= self.min_channels
         zmax = z.max(axis=1)
         events: list = []

@@ -76,10 +76,9 @@ class Tkeo:
         n = x.shape[0]
         if n == 0:
             return x.copy()
-        if self._hist is None:
-            ext = np.vstack([np.repeat(x[:1], 2, axis=0), x])  # flat past: zero energy at the start
-        else:
-            ext = np.vstack([self._hist, x])
+        ext = np.empty((n + 2, x.shape[1]))
+        ext[:2] = x[:1] if self._hist is None else self._hist  # a flat past: zero energy at the start
+        ext[2:] = x
         self._hist = ext[-2:].copy()
         mid = ext[1:-1]
         return mid * mid - ext[:-2] * ext[2:]
