@@ -10,15 +10,26 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
     exit 1
 fi
 
-# Speech: espeak-ng is the voice pyttsx3 drives on Linux.
-if ! command -v espeak-ng >/dev/null 2>&1; then
-    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-        echo "== installing espeak-ng (the offline voice)"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null
-    else
-        echo "!! espeak-ng is not installed and this is not root: speech will be off." >&2
-        echo "!! Install it with: sudo apt-get install espeak-ng" >&2
+# System packages: espeak-ng is the offline voice; the libxcb/xkb libraries are what Qt's X11 plugin needs
+# to open the bedside window on a desktop (a minimal Debian lacks libxcb-cursor0 in particular).
+SYSTEM_PACKAGES="espeak-ng libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3"
+if command -v dpkg-query >/dev/null 2>&1; then
+    missing=""
+    for p in $SYSTEM_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+            echo "== installing system packages:$missing"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+        else
+            echo "!! missing system packages:$missing" >&2
+            echo "!! speech and the window need them: sudo apt-get install$missing" >&2
+        fi
     fi
+elif ! command -v espeak-ng >/dev/null 2>&1; then
+    echo "!! espeak-ng is not installed: speech will be off until it is." >&2
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then

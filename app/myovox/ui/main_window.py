@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.wizard = None
         self.ui_faults = 0
         self._plot_due = 0.0
+        self._status_due = 0.0
         # (stream-clock time the new highlight was painted, decision), kept only when a benchmark asks
         self.measure_paint = False
         self.highlight_changes: list[tuple[float, object]] = []
@@ -122,6 +123,9 @@ class MainWindow(QMainWindow):
                 for d in view.decisions:
                     self.highlight_changes.append((now, d))
         now = time.monotonic()
+        if now >= self._status_due:  # model loading, speech state: the line changes on its own
+            self._status_due = now + 1.0
+            self.caregiver.model.setText(self.bedside.status_line())
         if self.tabs.currentWidget() is self.caregiver and now >= self._plot_due:
             self._plot_due = now + 0.1  # 10 Hz is plenty for eyes; the signal chain is not slowed by it
             self.caregiver.update_plots(s.acquisition.chain if s.acquisition else None, view.bursts)

@@ -1,0 +1,88 @@
+"""Screenshots for the README, taken from a real X screen (run under Xvfb):
+
+    xvfb-run -s "-screen 0 1280x900x24" .venv/bin/python docs/make_screenshots.py
+
+The bundled clip is replayed over LSL and the demo user (calibrated on the clip's own fists) drives the
+speller, so the patient view shows a real highlight and message, the caregiver panel real signal.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "screenshots"
+
+
+def main() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from myovox.bedside.app import Bedside
+    from myovox.bedside.setup import demo_calibration
+    from myovox.data.recordings import read_recording
+    from myovox.profiles import find_profile
+    from myovox.stream.replay import DEMO_CLIP, ReplayOutlet
+    from myovox.ui.main_window import MainWindow
+
+    if not os.environ.get("DISPLAY"):
+        print("run under Xvfb: xvfb-run -s '-screen 0 1280x900x24' .venv/bin/python docs/make_screenshots.py")
+        return 2
+    app = QApplication(sys.argv[:1])
+    profile = find_profile("myo")
+    replay = ReplayOutlet(read_recording(DEMO_CLIP), profile, speed=1.0, loop=True, name="myovox-shots",
+                          source_id="myovox-shots", wait_for_listener=True)
+    bedside = Bedside(profile, predicate="name='myovox-shots'", home=tempfile.mkdtemp(), use_llm=True)
+    cal = demo_calibration(bedside.session.decoder, profile, DEMO_CLIP)
+    bedside.session.decoder.use(cal)
+    bedside.apply_calibration(cal, "scan", {"fist": "select"})
+    window = MainWindow(bedside)
+    window.resize(1280, 860)
+    window.show()
+    replay.start()
+    bedside.start()
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    def wait(seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def shoot(widget, name):
+        app.processEvents()
+        pix = app.primaryScreen().grabWindow(widget.winId())
+        pix.save(str(OUT / name))
+        print("saved", OUT / name)
+
+    wait(32)  # three fists: rest capture, then selections by the replayed bursts
+    window.tabs.setCurrentIndex(0)
+    wait(1)
+    shoot(window, "patient_view.png")
+    window.tabs.setCurrentIndex(1)
+    wait(6)
+    shoot(window, "caregiver_panel.png")
+    window.tabs.setCurrentIndex(2)
+    wait(0.5)
+    shoot(window, "clinician_settings.png")
+    window.tabs.setCurrentIndex(1)
+    window.open_wizard()
+    wiz = window.wizard
+    wiz.names.setText("eyebrow, thumb, jaw, foot")
+    wiz.move(260, 120)
+    wait(0.5)
+    shoot(wiz, "wizard_names.png")
+    wiz.start()
+    wait(12)
+    shoot(wiz, "wizard_capture.png")
+    wiz.close()
+    window.close()
+    replay.stop()
+    bedside.close()
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
