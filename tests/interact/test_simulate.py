@@ -1,12 +1,10 @@
 """The simulator: deterministic for a seed, measured timing, and figures that follow their definitions."""
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
 
-from myovox.data.recordings import shared_data_dir
 from myovox.interact.machine import DIRECT, SCAN, STEP, ScanTiming
 from myovox.simulate.patient import Confusion, abbreviation, normalise
 from myovox.simulate.run import simulate_condition
@@ -14,15 +12,6 @@ from myovox.simulate.timing import GestureTiming, measure_timing
 
 TIMING = GestureTiming((0.6, 0.9), (0.3, 0.5), 0.25, 0.2, "test")
 PHRASES = ["Do you know the time?", "I'm cold."]
-
-
-def shared_or_skip():
-    shared = shared_data_dir()
-    if shared is None:
-        if os.environ.get("CI"):
-            pytest.fail("../shared/data must be present in CI")
-        pytest.skip("../shared/data is absent: cannot measure gesture timing on the real recordings")
-    return shared
 
 
 def run(mode, accuracy, seed=1, condition="off", suggester=None):
@@ -65,8 +54,8 @@ def test_confusion_from_a_decoder_report_folds_missing_classes_into_no_action():
     assert c.matrix[0].tolist() == pytest.approx([0.8, 0.1, 0.1])
 
 
-def test_timing_is_measured_on_the_real_recordings():
-    shared = shared_or_skip()
+def test_timing_is_measured_on_the_real_recordings(shared_data):
+    shared = shared_data
     t = measure_timing(shared, files=3)
     assert len(t.burst_s) >= 3 and all(d > 0 for d in t.burst_s)
     assert all(0 <= r <= 2.0 for r in t.reaction_s)
