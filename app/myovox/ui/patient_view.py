@@ -14,12 +14,24 @@ CELL_HI = "#ffd400"  # the highlighted cell: yellow, black text (highest contras
 HELP = "#c0392b"
 
 
-def _cell_style(highlight: bool, is_help: bool, size: int) -> str:
-    if highlight:
-        return f"background:{CELL_HI}; color:#000; border:6px solid #fff; border-radius:10px; font-size:{size}pt; font-weight:bold;"
-    if is_help:
-        return f"background:{HELP}; color:#fff; border:2px solid #555; border-radius:10px; font-size:{size}pt; font-weight:bold;"
-    return f"background:#222; color:{FG}; border:2px solid #555; border-radius:10px; font-size:{size}pt;"
+def _sheet(font_pt: int) -> str:
+    """One stylesheet for the whole view; cells and rows pick their look from dynamic properties, so a
+    highlight change flips two properties instead of re-parsing a stylesheet per cell."""
+    return f"""
+    QWidget#patient {{ background:{BG}; }}
+    QFrame[role="row"] {{ background:{BG}; border-radius:12px; }}
+    QFrame[role="row"][lit="true"] {{ background:{ROW_HI}; }}
+    QLabel[role="cell"] {{ background:#222; color:{FG}; border:2px solid #555; border-radius:10px; font-size:{font_pt}pt; }}
+    QLabel[role="cell"][kind="help"] {{ background:{HELP}; color:#fff; font-weight:bold; }}
+    QLabel[role="cell"][lit="true"] {{ background:{CELL_HI}; color:#000; border:6px solid #fff; font-weight:bold; }}
+    """
+
+
+def _set_lit(widget, on: bool) -> None:
+    if widget.property("lit") != on:
+        widget.setProperty("lit", on)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
 
 
 class PatientView(QWidget):
@@ -27,7 +39,7 @@ class PatientView(QWidget):
         super().__init__(parent)
         self.font_pt = font_pt
         self.setObjectName("patient")
-        self.setStyleSheet(f"QWidget#patient {{ background:{BG}; }}")
+        self.setStyleSheet(_sheet(font_pt))
         self.setAutoFillBackground(True)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(16, 16, 16, 16)
@@ -66,15 +78,13 @@ class PatientView(QWidget):
         h = state.highlight
         lit = (h.row, h.col if h.level == "cells" else -1)
         if shape != self._shape_styled or lit != self._lit:
-            # Restyle only the rows whose highlight changed (all rows after a rebuild): a stylesheet costs ms.
             rows = range(len(self._rows)) if shape != self._shape_styled else {self._lit[0], lit[0]}
             for r in rows:
                 if r is None or r >= len(self._rows):
                     continue
-                row_on = r == lit[0]
-                self._rows[r].setStyleSheet(f"QFrame {{ background:{ROW_HI if row_on else BG}; border-radius:12px; }}")
+                _set_lit(self._rows[r], r == lit[0])
                 for c, label in enumerate(self._cells[r]):
-                    label.setStyleSheet(_cell_style(row_on and c == lit[1], label.property("kind") == "help", self.font_pt))
+                    _set_lit(label, r == lit[0] and c == lit[1])
             self._lit = lit
             self._shape_styled = shape
         self.last_render = (h, msg)
@@ -87,6 +97,8 @@ class PatientView(QWidget):
         self._rows, self._cells = [], []
         for r in rows:
             frame = QFrame()
+            frame.setProperty("role", "row")
+            frame.setProperty("lit", False)
             lay = QHBoxLayout(frame)
             lay.setContentsMargins(6, 6, 6, 6)
             lay.setSpacing(8)
@@ -94,6 +106,8 @@ class PatientView(QWidget):
             for cell in r:
                 lab = QLabel(cell.caption)
                 lab.setProperty("kind", cell.kind)
+                lab.setProperty("role", "cell")
+                lab.setProperty("lit", False)
                 lab.setAlignment(Qt.AlignCenter)
                 lab.setWordWrap(True)
                 lab.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
