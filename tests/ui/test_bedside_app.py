@@ -282,3 +282,24 @@ def test_kill_9_during_composition_restores_the_message(tmp_path):
         assert any("restored" in n for n in bedside.notices)
     finally:
         bedside.close()
+
+
+def test_clinician_settings_reach_the_decoder_and_the_detector(qtbot, tmp_path, stream_name):
+    bedside, window = open_app(qtbot, tmp_path, stream_name)
+    decoder = bedside.session.decoder
+    cal = demo_calibration(decoder, find_profile("myo"), DEMO_CLIP)
+    bedside.apply_calibration(cal, "scan", {"fist": "select"})
+    assert decoder.calibration.rejection_threshold == pytest.approx(bedside.settings.rejection_threshold)
+    window.rejection.setValue(0.95)
+    window.burst_k.setValue(90.0)
+    window.apply_settings()
+    assert decoder.calibration.rejection_threshold == pytest.approx(0.95)
+    assert bedside.session.acquisition.profile.detector.k == pytest.approx(90.0)
+    assert "confidence 0.95" in window.settings_message.text()
+    # and they survive a restart
+    window.close()
+    again = Bedside(find_profile("myo"), home=tmp_path, use_llm=False, speech=False, acquisition=False)
+    try:
+        assert again.settings.rejection_threshold == pytest.approx(0.95) and again.settings.detector_k == 90.0
+    finally:
+        again.close()

@@ -51,10 +51,15 @@ class Bedside:
         self._load_saved_calibration()
 
     # -- building blocks (each failure is a notice, never a crash) ---------------------------------
+    def _with_detector_k(self, profile: DeviceProfile) -> DeviceProfile:
+        """The clinician's burst-threshold override (settings.detector_k), if any, on top of the profile."""
+        k = self.settings.detector_k
+        return profile if k is None else replace(profile, detector=replace(profile.detector, k=float(k)))
+
     def _open_acquisition(self, profile: DeviceProfile):
         from ..stream.acquisition import Acquisition
 
-        return Acquisition(profile, predicate=self.predicate, keep_envelope=True)
+        return Acquisition(self._with_detector_k(profile), predicate=self.predicate, keep_envelope=True)
 
     def _open_suggester(self, use_llm: bool):
         try:
@@ -174,7 +179,11 @@ class Bedside:
         return CalibrationRunner(self.session, self.dirs.data / "calibrations", self.settings.patient_id)
 
     def apply_calibration(self, calibration, mode: str, roles: dict[str, str]) -> None:
-        """Use a new calibration: the speller's mode and roles change, the message stays."""
+        """Use a new calibration: the speller's mode and roles change, the message stays. The clinician's
+        confidence setting decides when a decision acts, whatever the calibration was fitted with."""
+        decoder = self.session.decoder
+        if decoder is not None:
+            decoder.use(replace(calibration, rejection_threshold=self.settings.rejection_threshold))
         self.mode, self.roles = mode, dict(roles)
         self.session.speller.config = self._speller_config()
         self.session.speller.state = replace(self.session.speller.state, highlight=type(self.session.speller.state.highlight)())
@@ -201,6 +210,15 @@ class Bedside:
         except OSError as exc:
             messages.append(f"settings apply now but could not be saved: {exc}")
         self.session.speller.config = self._speller_config()
+        decoder = self.session.decoder
+        if decoder is not None and decoder.calibration is not None and \
+                decoder.calibration.rejection_threshold != new.rejection_threshold:
+            decoder.use(replace(decoder.calibration, rejection_threshold=new.rejection_threshold))
+            messages.append(f"gestures act from confidence {new.rejection_threshold:.2f}")
+        if old.detector_k != new.detector_k and self.session.acquisition is not None:
+            acq = self.session.acquisition
+            acq.switch_profile(self._with_detector_k(find_profile(acq.profile.key)), predicate=self.predicate)
+            messages.append("burst threshold changed: rest is captured again (keep the patient relaxed)")
         if self.speech is not None:
             try:
                 self.speech.set_voice(new.voice)
@@ -215,7 +233,7 @@ class Bedside:
         """Another amplifier while running: new stream, new encoder; the message and conversation stay."""
         s = self.session
         if s.acquisition is not None:
-            s.acquisition.switch_profile(profile, predicate=self.predicate)
+            s.acquisition.switch_profile(self._with_detector_k(profile), predicate=self.predicate)
         decoder, self.decoder_message = load_decoder_for(profile)
         if s.decode_worker is not None:
             s.decode_worker.stop()

@@ -187,6 +187,11 @@ class MainWindow(QMainWindow):
         self.rejection.setSingleStep(0.01)
         self.rejection.setValue(float(self.bedside.settings_value("rejection_threshold", 0.8)))
         form.addRow("Act only above confidence", self.rejection)
+        self.burst_k = QDoubleSpinBox()
+        self.burst_k.setRange(0.0, 500.0)
+        self.burst_k.setSpecialValueText("profile's own")
+        self.burst_k.setValue(float(self.bedside.settings_value("detector_k", None) or 0.0))
+        form.addRow("Burst threshold k (x rest spread)", self.burst_k)
         self.voice = QLineEdit(str(self.bedside.settings_value("voice", "en")))
         form.addRow("Voice", self.voice)
         self.rate = QSpinBox()
@@ -212,6 +217,7 @@ class MainWindow(QMainWindow):
         messages = self.bedside.update_settings({
             "scan_period_s": self.scan_period.value(),
             "rejection_threshold": self.rejection.value(),
+            "detector_k": self.burst_k.value() if self.burst_k.value() >= 1.0 else None,
             "voice": self.voice.text().strip(),
             "speech_rate_wpm": self.rate.value(),
             "llm_model": self.llm.text().strip(),
