@@ -8,6 +8,7 @@ up to the longest common prefix, so keystrokes within a word cost no model work 
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import threading
@@ -40,10 +41,15 @@ class LlamaCppGenerator:
 
         self.model_path = Path(model_path)
         self.name = self.model_path.name
+        # verbose=False would make llama-cpp-python silence the load by redirecting file descriptors 1 and 2
+        # for the whole process: while the model loads in its background thread, everything the app prints
+        # (an error included) vanished. Load verbosely and let our own log callback pass only problems on.
+        _quiet_llama_log(llama_cpp)
         self._llm = llama_cpp.Llama(
             model_path=str(self.model_path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-            n_batch=EVAL_CHUNK, seed=seed, verbose=False,
+            n_batch=EVAL_CHUNK, seed=seed, verbose=True,
         )
+        self._llm.verbose = False  # no per-call timing prints from here on
         self._lock = threading.Lock()
         self._n_vocab = self._llm.n_vocab()
         self._eos = self._llm.token_eos()
@@ -211,3 +217,28 @@ class LlamaCppGenerator:
         if s is None:
             s = self._space_set = set(self.space_word_ids.tolist())
         return s
+
+
+_LOG_CALLBACK = None  # kept referenced: llama.cpp calls it from C for the life of the process
+
+
+def _quiet_llama_log(llama_cpp) -> None:
+    """Route llama.cpp's own log through a callback that writes warnings and errors only.
+
+    ggml's levels: 1 debug, 2 info, 3 warn, 4 error, 5 continues the previous line."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None:
+        return
+    import sys  # noqa: PLC0415
+
+    shown = [False]
+
+    @llama_cpp.llama_log_callback
+    def callback(level, text, user_data):  # noqa: ARG001
+        if level != 5:
+            shown[0] = level in (3, 4)
+        if shown[0]:
+            sys.stderr.write(text.decode("utf-8", "replace"))
+
+    _LOG_CALLBACK = callback
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
