@@ -8,6 +8,12 @@ import pytest
 
 from myovox.data.recordings import shared_data_dir
 
+if os.environ.get("CI"):
+    # CI installs the dev and train extras: a missing one must fail the run, not quietly skip its tests.
+    import onnx  # noqa: F401
+    import pytestqt  # noqa: F401
+    import torch  # noqa: F401
+
 
 @pytest.fixture(scope="session")
 def shared_data():

@@ -1,24 +1,17 @@
 """The evaluation on the shared phrase sets: leak rules and keystroke savings (n-gram only: fast)."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
-import myovox.data.recordings as recordings
 from myovox.language.evaluate import PHRASE_SETS, build_suggester, keystroke_savings
 from myovox.language.memory import load_starter_phrases
 from myovox.language.text import normalize, read_phrase_file
 
 
 @pytest.fixture(scope="module")
-def phrase_sets():
-    shared = recordings.shared_data_dir()
-    if shared is None:
-        if os.environ.get("CI"):
-            pytest.fail("../shared/data is required in CI")
-        pytest.skip("../shared/data (phrase sets) is not present beside the checkout")
-    return {k: read_phrase_file(shared / v) for k, v in PHRASE_SETS.items()}
+def phrase_sets(shared_data):
+    return {k: read_phrase_file(shared_data / v) for k, v in PHRASE_SETS.items()}
 
 
 def test_phrase_sets_are_read_whole(phrase_sets):
