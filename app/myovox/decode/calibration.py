@@ -80,15 +80,12 @@ class Calibration:
 
     @classmethod
     def load(cls, path: str | Path) -> "Calibration":
+        from .card import read_schema_json
+
         path = Path(path)
-        if not path.is_file():
-            raise CalibrationError(f"{path}: no such calibration file; calibrate the patient first")
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CalibrationError(f"{path}: not a readable calibration file ({exc}); calibrate again") from exc
-        if not isinstance(d, dict) or d.get("schema") != CALIBRATION_SCHEMA:
-            raise CalibrationError(f"{path}: not a myovox calibration (schema should be {CALIBRATION_SCHEMA!r})")
+        d = read_schema_json(path, CALIBRATION_SCHEMA, CalibrationError,
+                             "no such calibration file; calibrate the patient first",
+                             "not a readable calibration file ({}); calibrate again", "not a myovox calibration")
         try:
             thr = d.get("detector_threshold")
             return cls(

@@ -104,17 +104,27 @@ class ModelCard:
         return {"window": np.ascontiguousarray(win, dtype=np.float32), "features": feats.astype(np.float32)}
 
 
-def load_card(path: str | Path, verify_weights: bool = True) -> ModelCard:
-    """Read and check a model card; the ONNX file sits beside it (or where `onnx` says)."""
-    path = Path(path)
+def read_schema_json(path: Path, schema: str, error: type[Exception], missing: str, unreadable: str,
+                     wrong: str) -> dict:
+    """A versioned JSON file (model card, calibration): present, readable, and of the expected schema,
+    or `error` with a message naming the file; `missing`, `unreadable` and `wrong` say what to do."""
     if not path.is_file():
-        raise ModelCardError(f"{path}: no such model card (expected e.g. models/myo8_200hz.card.json)")
+        raise error(f"{path}: {missing}")
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelCardError(f"{path}: not a readable JSON model card ({exc})") from exc
-    if not isinstance(d, dict) or d.get("schema") != CARD_SCHEMA:
-        raise ModelCardError(f"{path}: not a myovox model card (schema should be {CARD_SCHEMA!r})")
+        raise error(f"{path}: {unreadable.format(exc)}") from exc
+    if not isinstance(d, dict) or d.get("schema") != schema:
+        raise error(f"{path}: {wrong} (schema should be {schema!r})")
+    return d
+
+
+def load_card(path: str | Path, verify_weights: bool = True) -> ModelCard:
+    """Read and check a model card; the ONNX file sits beside it (or where `onnx` says)."""
+    path = Path(path)
+    d = read_schema_json(path, CARD_SCHEMA, ModelCardError,
+                         "no such model card (expected e.g. models/myo8_200hz.card.json)",
+                         "not a readable JSON model card ({})", "not a myovox model card")
     try:
         norm = d["normalisation"]
         filt = d["preprocessing"]["filter"]
