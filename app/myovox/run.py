@@ -89,8 +89,9 @@ def run(args) -> int:
 
 
 def _demo_user(bedside, profile) -> None:
+    from .bedside.calibration import recommend
     from .bedside.setup import demo_calibration
-    from .interact.machine import default_roles, mode_for
+    from .interact.machine import SCAN
     from .stream.replay import DEMO_CLIP
 
     decoder = bedside.session.decoder
@@ -99,8 +100,8 @@ def _demo_user(bedside, profile) -> None:
         return
     cal = demo_calibration(decoder, profile, DEMO_CLIP)
     decoder.use(cal)
-    usable = [g for g in cal.reliable if g != "rest"] or ["fist"]
-    bedside.apply_calibration(cal, mode_for(len(usable)), default_roles(usable))
+    mode, roles = recommend(cal.labels, cal.reliable) or (SCAN, {"fist": "select"})
+    bedside.apply_calibration(cal, mode, roles)
     print(f"demo user: calibrated on the clip's own fists ({', '.join(f'{k} {100 * v:.0f} %' for k, v in cal.per_gesture_accuracy.items())}); "
           f"each fist selects the highlighted item")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..interact.machine import Content, SpellerState
 from ..profiles import DeviceProfile, ProfileError, find_profile
-from .calibration import CalibrationRunner
+from .calibration import CalibrationRunner, recommend
 from .session import BedsideSession
 from .setup import load_decoder_for, speller_config
 
@@ -137,12 +137,10 @@ class Bedside:
         except Exception as exc:
             self.notices.append(f"saved calibration not used ({exc}); please calibrate")
             return
-        from ..interact.machine import default_roles, mode_for
-
-        usable = [g for g in cal.labels if g in set(cal.reliable) and g != "rest"]
-        if usable:
-            self.apply_calibration(cal, mode_for(len(usable)), default_roles(usable))
-            self.notices.append(f"calibration of {cal.created} loaded: {', '.join(usable)}")
+        rec = recommend(cal.labels, cal.reliable)
+        if rec is not None:
+            self.apply_calibration(cal, *rec)
+            self.notices.append(f"calibration of {cal.created} loaded: {', '.join(rec[1])}")
 
     # -- what the window calls -------------------------------------------------------------------
     def start(self) -> None:
@@ -235,15 +233,7 @@ class Bedside:
         if s.acquisition is not None:
             s.acquisition.switch_profile(self._with_detector_k(profile), predicate=self.predicate)
         decoder, self.decoder_message = load_decoder_for(profile)
-        if s.decode_worker is not None:
-            s.decode_worker.stop()
-        s.decoder = decoder
-        s.profile = profile
-        from .workers import Worker
-
-        s.decode_worker = Worker("decoder", s._decode, s._deliver, s._failed) if decoder else None
-        if s.decode_worker:
-            s.decode_worker.start()
+        s.use_decoder(decoder, profile)
         self.mode = self.roles = None  # a calibration belongs to one profile: back to one-key scanning
         s.speller.config = self._speller_config()
         try:

@@ -17,6 +17,13 @@ from ..interact.machine import default_roles, mode_for
 REST_LABEL = "rest"
 
 
+def recommend(gestures, reliable) -> tuple[str, dict[str, str]] | None:
+    """The interaction mode and gesture roles for the reliable gestures, in the caregiver's order
+    (rest never acts); None when no gesture is reliable enough to use."""
+    usable = [g for g in gestures if g in set(reliable) and g != REST_LABEL]
+    return (mode_for(len(usable)), default_roles(usable)) if usable else None
+
+
 @dataclass(frozen=True)
 class Step:
     kind: str  # "rest" | "gesture" | "fit" | "done"
@@ -110,10 +117,7 @@ class CalibrationFlow:
         """The interaction mode and gesture roles the reliable gestures support (None: no gesture is)."""
         if self.result is None:
             return None
-        usable = [g for g in self.gestures if g in set(self.result.reliable)]
-        if not usable:
-            return None
-        return mode_for(len(usable)), default_roles(usable)
+        return recommend(self.gestures, self.result.reliable)
 
 
 class RepetitionRecorder:

@@ -84,6 +84,15 @@ class BedsideSession:
             self.acquisition.window_sink = self._on_window
             self.acquisition.start()
 
+    def use_decoder(self, decoder, profile: DeviceProfile) -> None:
+        """Another amplifier's encoder (or none): the old decoder thread ends, a new one starts."""
+        if self.decode_worker is not None:
+            self.decode_worker.stop()
+        self.decoder, self.profile = decoder, profile
+        self.decode_worker = Worker("decoder", self._decode, self._deliver, self._failed) if decoder else None
+        if self.decode_worker is not None:
+            self.decode_worker.start()
+
     def stop(self) -> None:
         if self.acquisition is not None:
             self.acquisition.stop()

@@ -71,11 +71,10 @@ class Calibration:
         }
 
     def save(self, path: str | Path) -> Path:
+        from ..session.files import atomic_write_bytes  # fsync'd temp file + replace: old or new, never half
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
-        tmp.replace(path)  # never leave a half-written calibration behind
+        atomic_write_bytes(path, json.dumps(self.to_dict(), indent=1).encode("utf-8"))
         return path
 
     @classmethod
