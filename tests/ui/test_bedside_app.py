@@ -303,3 +303,19 @@ def test_clinician_settings_reach_the_decoder_and_the_detector(qtbot, tmp_path, 
         assert again.settings.rejection_threshold == pytest.approx(0.95) and again.settings.detector_k == 90.0
     finally:
         again.close()
+
+
+def test_a_profile_switch_survives_a_later_settings_change_and_a_restart(qtbot, tmp_path, stream_name):
+    bedside, window = open_app(qtbot, tmp_path, stream_name)
+    window.profile_box.setCurrentText("trigno_maize_grid")
+    window.apply_settings()
+    window.scan_period.setValue(1.4)  # a later, unrelated change must not save the old profile back
+    window.apply_settings()
+    window.close()
+    again = Bedside(None, home=tmp_path, use_llm=False, speech=False, acquisition=False)
+    try:
+        assert again.settings.device_profile == "trigno_maize_grid"
+        assert again.session.profile.key == "trigno_maize_grid"
+        assert again.settings.scan_period_s == pytest.approx(1.4)
+    finally:
+        again.close()

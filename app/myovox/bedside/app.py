@@ -236,9 +236,10 @@ class Bedside:
         s.use_decoder(decoder, profile)
         self.mode = self.roles = None  # a calibration belongs to one profile: back to one-key scanning
         s.speller.config = self._speller_config()
-        try:
-            self.store.save(self.settings.with_changes(device_profile=profile.key))
-        except (OSError, ValueError):
-            pass
+        try:  # kept in the live settings too, or the next settings change would save the old profile back
+            self.settings = self.settings.with_changes(device_profile=profile.key)
+            self.store.save(self.settings)
+        except (OSError, ValueError) as exc:
+            self.notices.append(f"profile switched for this session only: {exc}")
         self._load_saved_calibration()
         return f"switched to {profile.key}: {self.decoder_message}"
