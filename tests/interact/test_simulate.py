@@ -27,7 +27,10 @@ def test_text_helpers():
 @pytest.mark.parametrize("mode", [SCAN, STEP, DIRECT])
 def test_perfect_patient_without_prediction_is_the_baseline(mode):
     s, results = run(mode, 1.0)
-    assert s.gestures == s.baseline_gestures and s.savings == 0.0
+    assert s.gestures == s.baseline_gestures and s.mode_savings == 0.0
+    assert (s.savings == 0.0) == (mode == SCAN)  # the yardstick is plain row-column scanning
+    if mode != SCAN:  # stepping and direct navigation count every step as a gesture: more than scanning's selects
+        assert s.scan_baseline_gestures < s.baseline_gestures
     assert s.errors == 0 and s.misdecoded == 0 and all(r.completed for r in results)
     assert [r.final for r in results] == [normalise(p) for p in PHRASES]
 
@@ -58,5 +61,8 @@ def test_timing_is_measured_on_the_real_recordings(shared_data):
     shared = shared_data
     t = measure_timing(shared, files=3)
     assert len(t.burst_s) >= 3 and all(d > 0 for d in t.burst_s)
+    assert min(t.burst_s) >= t.decision_s  # a brief burst fills the decision window, then is released
+    held = measure_timing(shared, files=3, burst_model="recorded")
+    assert np.median(held.burst_s) > 2.0 > np.median(t.burst_s)  # the protocol's holds, not a switch press
     assert all(0 <= r <= 2.0 for r in t.reaction_s)
     assert t.refractory_s == pytest.approx(0.25) and t.decision_s == pytest.approx(0.2)  # from device_profiles/myo.toml

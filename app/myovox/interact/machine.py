@@ -7,7 +7,11 @@ so the UI, the simulator and the exhaustive tests can copy it, replay it and com
 Modes follow how many gestures the patient's calibration found reliable:
 - SCAN (1 gesture): the highlight moves by itself (row, then cell); a burst selects what was highlighted
   when the burst *began*, so a decision that arrives a window later never selects the next item.
-- STEP (2-3 gestures): one gesture steps the highlight, one selects (a third may be a shortcut).
+- STEP (2-3 gestures): one gesture steps the highlight, one selects (a third may be a shortcut). After
+  each selection the highlight rests on the control row (undo first), not on HELP: with two gestures
+  a "step" misread as "select" is the commonest error (5 % at 95 % accuracy), and resting on HELP
+  turned it into a false call for help every few phrases in the simulator. HELP stays one selection
+  away: the steps round to it (one pass down the rows) cost no selection.
 - DIRECT (4+ gestures): next, previous, select, back, plus optional shortcut gestures.
 """
 from __future__ import annotations
@@ -135,7 +139,11 @@ class Speller:
 
     def __init__(self, config: SpellerConfig, state: SpellerState | None = None):
         self.config = config
-        self.state = state if state is not None else SpellerState()
+        self.state = state if state is not None else SpellerState(highlight=Highlight(ROWS, self._home_row()))
+
+    def _home_row(self) -> int:
+        """Where the highlight rests after a selection: HELP for scanning, the controls for stepping."""
+        return 1 if self.config.mode == STEP else 0
 
     def clone(self) -> "Speller":
         return Speller(self.config, self.state)
@@ -245,7 +253,7 @@ class Speller:
     def _restart(self, s: SpellerState, row: int = 0) -> SpellerState:
         """After a selection: scanning modes restart at the top; direct mode stays near where it was."""
         rows = len(self.rows(s))
-        h = Highlight(ROWS, 0) if self.config.mode != DIRECT else Highlight(ROWS, min(row, rows - 1))
+        h = Highlight(ROWS, self._home_row()) if self.config.mode != DIRECT else Highlight(ROWS, min(row, rows - 1))
         since = s.now
         due = since + self._dwell(h) if self.config.mode == SCAN else None
         return replace(s, highlight=h, highlight_since=since, previous_highlight=None, advance_due=due)
