@@ -52,9 +52,14 @@ def test_one_gesture_errors_are_missed_bursts():
     assert 0.07 < out.count(None) / 2000 < 0.13
 
 
-def test_confusion_from_a_decoder_report_folds_missing_classes_into_no_action():
-    c = Confusion.from_report(("a", "b"), ["x", "y", "z"], [[8, 1, 1], [0, 9, 1], [5, 5, 0]])
-    assert c.matrix[0].tolist() == pytest.approx([0.8, 0.1, 0.1])
+def test_confusion_from_a_decoder_report_uses_the_most_reliable_movements_and_folds_the_rest_into_no_action():
+    report = ["neutral", "x", "y", "z"]
+    counts = [[9, 1, 0, 0, 0], [0, 8, 1, 1, 0], [0, 0, 9, 0, 1], [2, 2, 2, 4, 0]]  # last column: no action
+    c = Confusion.from_report(("a", "b"), report, counts)
+    assert c.movements == ("y", "x")  # rest is never a speller gesture; most reliable first
+    assert np.allclose(c.matrix, [[0.9, 0.0, 0.1], [0.1, 0.8, 0.1]])
+    with pytest.raises(ValueError, match="needs 4"):
+        Confusion.from_report(("a", "b", "c", "d"), report, counts)
 
 
 def test_timing_is_measured_on_the_real_recordings(shared_data):

@@ -53,6 +53,9 @@ def examples_of(recs, reps=None) -> dict[str, list[np.ndarray]]:
     return out
 
 
+NO_ACTION = "no action"
+
+
 class Scorer:
     """Per-window and per-recording (majority) accuracy of one classifier over test files."""
 
@@ -64,6 +67,7 @@ class Scorer:
         self.acted = 0
         self.acted_ok = 0
         self.confusion: dict = defaultdict(int)
+        self.decisions: dict = defaultdict(int)  # (truth, label or NO_ACTION) after the rejection threshold
 
     def add(self, truth: str, predicted: list[str], confidence: np.ndarray | None = None, threshold: float = 0.0):
         pred = np.asarray(predicted, dtype=object)
@@ -80,6 +84,8 @@ class Scorer:
             act = confidence >= threshold
             self.acted += int(act.sum())
             self.acted_ok += int((ok & act).sum())
+            for p, a in zip(pred, act):
+                self.decisions[(truth, str(p) if a else NO_ACTION)] += 1
 
     def result(self) -> dict:
         r = {"window_acc": self.correct / max(self.total, 1), "recording_acc": self.files_ok / max(self.files, 1), "windows": self.total}
@@ -175,6 +181,8 @@ def cote_allard_protocols(args, root, card_path, wanted, log) -> tuple[dict, dic
                 for key, sc in (("encoder", enc), ("lda", lda)):
                     for k, v in sc.confusion.items():
                         confusions[key].confusion[k] += v
+                    for k, v in sc.decisions.items():
+                        confusions[key].decisions[k] += v
                 # returning patient, tested on reps 1-3: previous calibration / realigned / fresh 1-rep calibration
                 rest_files = test_files(recs, {1, 2, 3})
                 dec.use(prev)
@@ -409,6 +417,15 @@ def write_confusion_png(confusions: dict, labels: tuple[str, ...], path: Path) -
     plt.close(fig)
 
 
+def decision_confusion(scorer: Scorer, labels: tuple[str, ...]) -> dict:
+    """What the speller receives, per true gesture: window counts per decided label, last column "no action"
+    (below the rejection threshold). `myovox simulate --confusion` reads this file."""
+    cols = (*labels, NO_ACTION)
+    return {"source": "myovox evaluate: Côté-Allard cross-session (training0 -> Test0 + Test1), encoder decisions per window",
+            "labels": list(labels), "columns": list(cols),
+            "matrix": [[scorer.decisions.get((t, c), 0) for c in cols] for t in labels]}
+
+
 def markdown(summary: dict, meta: dict) -> str:
     lines = ["# Gesture encoder evaluation", "", f"Model: `{meta['model']}` (sha256 {meta['sha256'][:12]}...). "
              "Windows 200 ms, step 50 ms, cut within one file. Mean ± std over people. "
@@ -465,6 +482,8 @@ def run(args) -> int:
     png = bool(confusions) and sum(confusions["encoder"].confusion.values()) > 0
     if png:
         write_confusion_png(confusions, COTE_ALLARD_LABELS, out / "confusion_cross_session.png")
+        (out / "decisions_cross_session.json").write_text(
+            json.dumps(decision_confusion(confusions["encoder"], COTE_ALLARD_LABELS), indent=1), encoding="utf-8")
     if args.update_card:
         card_path = Path(args.model)
         card = json.loads(card_path.read_text(encoding="utf-8"))

@@ -22,6 +22,7 @@ from ..language.api import Candidate
 from .timing import GestureTiming
 
 NONE = None  # the decoder's "no action"
+REST_NAMES = {"neutral", "rest", "no action"}
 
 
 def normalise(text: str) -> str:
@@ -50,6 +51,7 @@ class Confusion:
 
     labels: tuple[str, ...]
     matrix: np.ndarray  # (n, n + 1), rows sum to 1
+    movements: tuple[str, ...] = ()  # the decoder classes standing for the labels, when from a report
 
     @classmethod
     def from_accuracy(cls, labels: tuple[str, ...], accuracy: float) -> "Confusion":
@@ -65,18 +67,23 @@ class Confusion:
 
     @classmethod
     def from_report(cls, labels: tuple[str, ...], report_labels: list[str], matrix: list[list[float]]) -> "Confusion":
-        """Use the first len(labels) classes of a decoder evaluation (counts or rates), renormalised."""
+        """The patient's n gestures are the report's n most reliable movement classes (rest excluded), in
+        that order; a decision for any class the mode does not use, rest included, does nothing on the
+        speller, so it counts as "no action". Rows are counts or rates; a last extra column is "no action"."""
         n = len(labels)
         full = np.asarray(matrix, dtype=float)
-        if len(report_labels) < n:
-            raise ValueError(f"the confusion matrix has {len(report_labels)} classes; this mode needs {n}")
-        has_none = full.shape[1] == len(report_labels) + 1
+        k = len(report_labels)
+        if full.ndim != 2 or full.shape[0] != k or full.shape[1] not in (k, k + 1):
+            raise ValueError(f"the confusion matrix must be {k} x {k} (or {k + 1} with 'no action'), not {full.shape}")
+        rates = full / np.maximum(full.sum(axis=1, keepdims=True), 1e-12)
+        movements = [i for i, name in enumerate(report_labels) if name.lower() not in REST_NAMES and full[i].sum() > 0]
+        if len(movements) < n:
+            raise ValueError(f"the confusion matrix has {len(movements)} movement classes; this mode needs {n}")
+        chosen = sorted(movements, key=lambda i: -rates[i, i])[:n]
         m = np.zeros((n, n + 1))
-        m[:, :n] = full[:n, :n]
-        m[:, n] = full[:n, -1] if has_none else 0.0
-        m[:, n] += full[:n, n:len(report_labels)].sum(axis=1)  # confused with a class this mode lacks: no action
-        m /= m.sum(axis=1, keepdims=True)
-        return cls(tuple(labels), m)
+        m[:, :n] = rates[np.ix_(chosen, chosen)]
+        m[:, n] = 1.0 - m[:, :n].sum(axis=1)
+        return cls(tuple(labels), m, tuple(report_labels[i] for i in chosen))
 
     def decode(self, intended: str, rng: np.random.Generator) -> str | None:
         i = self.labels.index(intended)

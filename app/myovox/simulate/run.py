@@ -205,6 +205,14 @@ def run(args: argparse.Namespace) -> int:
         rep = json.loads(args.confusion.read_text())
         confusion_for = lambda labels: Confusion.from_report(labels, rep["labels"], rep["matrix"])  # noqa: E731
         err_src = f"confusion matrix {args.confusion}"
+        for mode in MODE_GESTURES:
+            try:
+                c = confusion_for(tuple(f"g{i}" for i in range(MODE_GESTURES[mode])))
+            except ValueError as exc:
+                print(f"{mode}: {exc}")
+                continue
+            acc = ", ".join(f"{name} {100 * c.matrix[i, i]:.1f} %" for i, name in enumerate(c.movements))
+            print(f"{mode}: the decoder's {MODE_GESTURES[mode]} most reliable movements: {acc} (no action otherwise)")
     else:
         confusion_for = lambda labels: Confusion.from_accuracy(labels, args.accuracy)  # noqa: E731
         err_src = f"accuracy {args.accuracy:.0%}"
