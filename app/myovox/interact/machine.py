@@ -12,7 +12,8 @@ Modes follow how many gestures the patient's calibration found reliable:
   a "step" misread as "select" is the commonest error (5 % at 95 % accuracy), and resting on HELP
   turned it into a false call for help every few phrases in the simulator. HELP stays one selection
   away: the steps round to it (one pass down the rows) cost no selection.
-- DIRECT (4+ gestures): next, previous, select, back, plus optional shortcut gestures.
+- DIRECT (4+ gestures): next, previous, select, back, plus optional shortcut gestures; after each
+  selection the highlight rests on the candidate row (see `_home_row`).
 """
 from __future__ import annotations
 
@@ -142,8 +143,11 @@ class Speller:
         self.state = state if state is not None else SpellerState(highlight=Highlight(ROWS, self._home_row()))
 
     def _home_row(self) -> int:
-        """Where the highlight rests after a selection: HELP for scanning, the controls for stepping."""
-        return 1 if self.config.mode == STEP else 0
+        """Where the highlight rests after a selection: HELP for scanning, the controls for stepping, and
+        for direct navigation the candidate row (the first letter row while there are no candidates):
+        what is picked most, two "previous" from HELP. Measured with `myovox simulate` (direct mode, 10
+        comm_dev phrases, 95 %): 4.76 gestures a character instead of 5.34 when staying on the row just used."""
+        return {SCAN: 0, STEP: 1, DIRECT: 2}[self.config.mode]
 
     def clone(self) -> "Speller":
         return Speller(self.config, self.state)
@@ -250,10 +254,9 @@ class Speller:
             return replace(s, highlight=Highlight(ROWS, 0))  # nobody chose: back to the top (HELP first)
         return replace(s, highlight=Highlight(CELLS, h.row, col, cycles))
 
-    def _restart(self, s: SpellerState, row: int = 0) -> SpellerState:
-        """After a selection: scanning modes restart at the top; direct mode stays near where it was."""
-        rows = len(self.rows(s))
-        h = Highlight(ROWS, self._home_row()) if self.config.mode != DIRECT else Highlight(ROWS, min(row, rows - 1))
+    def _restart(self, s: SpellerState) -> SpellerState:
+        """After a selection the highlight goes back to the mode's home row."""
+        h = Highlight(ROWS, min(self._home_row(), len(self.rows(s)) - 1))
         since = s.now
         due = since + self._dwell(h) if self.config.mode == SCAN else None
         return replace(s, highlight=h, highlight_since=since, previous_highlight=None, advance_due=due)
@@ -325,8 +328,7 @@ class Speller:
             out.append(MessageChanged(new.message, new.labels, t))
             out.extend(self._refresh(s, t))
             s = self.state
-        row = s.highlight.row
-        self.state = self._restart(s, row) if reset else s
+        self.state = self._restart(s) if reset else s
         return out
 
     def _refresh(self, s: SpellerState, t: float) -> list:
