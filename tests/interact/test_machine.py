@@ -161,3 +161,16 @@ def test_default_roles_give_extra_gestures_shortcuts():
     assert default_roles(["a"]) == {"a": "select"}
     assert default_roles(["a", "b", "c"]) == {"a": "next", "b": "select", "c": "undo"}
     assert set(default_roles(list("abcdef")).values()) == {"next", "select", "previous", "back", "undo", "speak"}
+
+
+@pytest.mark.parametrize("mode", [STEP, DIRECT])
+def test_a_stray_select_right_after_a_selection_never_calls_for_help(mode, suggester):
+    """With two or four gestures a step misread as "select" is the commonest error: where the highlight
+    rests after every selection, that misreading must not call for help (it may only enter a row)."""
+    m = make(mode)
+    for kind, value in ((B.LETTER, "t"), (B.LETTER, "e"), (B.SPACE, ""), (B.DELETE, "")):
+        activate(m, kind, value, suggester)
+        assert m.state.highlight.row != 0  # not on HELP
+        stray = m.clone()
+        out = act(stray, "select", suggester)
+        assert not any(isinstance(o, CallForHelp) for o in out)
