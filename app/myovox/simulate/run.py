@@ -126,8 +126,11 @@ def real_suggester(condition: str, targets: list[str], n_threads: int, deadline_
         if backend.generator is None:
             raise RuntimeError(f"the LLM did not load: {backend.message}")
     from ..language.ngram import NGramModel
+    from ..language.wordlist import english_word_frequencies
 
-    sugg = LanguageSuggester(PhraseMemory(starter, None), NGramModel().train(starter), backend, deadline_s=deadline_s)
+    # As the app builds it (`default_ngram`): the starter phrases plus the English word prior, targets held out.
+    ngram = NGramModel(prior=english_word_frequencies()).train(starter)
+    sugg = LanguageSuggester(PhraseMemory(starter, None), ngram, backend, deadline_s=deadline_s)
     if condition == "words":
         sugg.use_llm_for_words = False
     return sugg, len(load_phrases_overlap(starter, held_out))
