@@ -149,6 +149,7 @@ def evaluate_set(name: str, phrases: list[str], other: list[str], modes: list[st
             limit = min(limit, args.limit)
         subset = phrases[:limit]
         sug = build_suggester(mode, starter, train, backend, args.deadline)
+        sug.warm_up()  # the word list is tokenised once at start-up (in the background in the app), not per call
         assert not any(normalize(p) in eval_keys for p in sug.memory.learned_phrases() + [e.text for e in sug.memory.entries.values()])
         labels_s, abbr_s = TaskScore(), TaskScore()
         for target in subset:

@@ -13,8 +13,9 @@ import os
 import re
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from .generation import Generation, NextWords
 _ALPHA = re.compile(r"^[A-Za-z']+$")
 _SPACE_WORD = re.compile(r"^ [A-Za-z][A-Za-z']*$")
 EVAL_CHUNK = 64  # prompt tokens evaluated between deadline checks
+MAX_BEAMS = 48  # parallel sequences in the KV cache (beams of the abbreviation search, two generations of them)
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -50,11 +52,31 @@ class LlamaCppGenerator:
             n_batch=EVAL_CHUNK, seed=seed, verbose=True,
         )
         self._llm.verbose = False  # no per-call timing prints from here on
+        self._use_multi_sequence_context(llama_cpp)
         self._lock = threading.Lock()
         self._n_vocab = self._llm.n_vocab()
         self._eos = self._llm.token_eos()
         self._build_token_classes()
         self._cached_logits: tuple[tuple[int, ...], np.ndarray] | None = None
+
+    def _use_multi_sequence_context(self, llama_cpp) -> None:
+        """Swap in a context whose KV cache holds many sequences in one unified pool.
+
+        The abbreviation search keeps each beam as its own sequence: they share the prompt's cache cells
+        (a copy only tags cells) and are scored together in one batch. Sequence 0 stays what the
+        single-sequence decode loop uses, so that path is unchanged."""
+        from llama_cpp import _internals  # noqa: PLC0415
+
+        params = self._llm.context_params
+        params.n_seq_max = MAX_BEAMS + 1
+        params.kv_unified = True
+        old = self._llm._ctx
+        self._llm._ctx = _internals.LlamaContext(model=self._llm._model, params=params, verbose=False)
+        old.close()
+        self._llama_cpp = llama_cpp
+        self._batch = llama_cpp.llama_batch_init(EVAL_CHUNK, 0, 1)
+        self._vocab_ptr = llama_cpp.llama_model_get_vocab(self._llm._model.model)
+        self._word_tokens: dict[str, tuple[int, ...]] = {}
 
     # ---- token classes ------------------------------------------------------------------
     def _build_token_classes(self) -> None:
@@ -82,6 +104,8 @@ class LlamaCppGenerator:
                 self.end[i] = True
             elif p == "\n":
                 self.newline[i] = True
+        self.end_ids = np.flatnonzero(self.end | self.newline)
+        self._piece_id = {p: i for i, p in enumerate(pieces) if p.startswith(" ")}
         self.space_word_ids = np.array(space_ids, dtype=np.int64)
         self.space_word_text = np.array(space_text)
         self.space_word_lower = np.char.lower(self.space_word_text)
@@ -211,12 +235,117 @@ class LlamaCppGenerator:
         finally:
             self._lock.release()
 
+    # ---- batched scoring of many continuations (abbreviation beam search) -------------------
+    def word_tokens(self, texts: Sequence[str]) -> list[tuple[int, ...]]:
+        """Tokens of each text (e.g. " Saturday"), cached; a text that is one vocabulary piece needs no tokenizer."""
+        out = []
+        lc, buf = self._llama_cpp, (self._llama_cpp.llama_token * 64)()
+        for t in texts:
+            got = self._word_tokens.get(t)
+            if got is None:
+                i = self._piece_id.get(t)
+                if i is not None:
+                    got = (i,)
+                else:
+                    b = t.encode("utf-8")
+                    k = lc.llama_tokenize(self._vocab_ptr, b, len(b), buf, len(buf), False, False)
+                    got = tuple(buf[:k]) if 0 < k <= len(buf) else ()
+                self._word_tokens[t] = got
+            out.append(got)
+        return out
+
+    @contextmanager
+    def beam_session(self, deadline: float | None = None) -> Iterator["_BeamSession | None"]:
+        """Exclusive use of the model for one beam search (None if it stayed busy past the deadline)."""
+        wait = -1 if deadline is None else max(0.0, deadline - time.monotonic())
+        if not self._lock.acquire(timeout=wait):
+            yield None
+            return
+        session = _BeamSession(self)
+        try:
+            yield session
+        finally:
+            session.close()
+            self._lock.release()
+
     @property
     def space_word_ids_set(self) -> set[int]:
         s = getattr(self, "_space_set", None)
         if s is None:
             s = self._space_set = set(self.space_word_ids.tolist())
         return s
+
+
+class _BeamSession:
+    """Implements `initials.BatchLM` over llama.cpp sequences: handle 0 is the prompt (sequence 0)."""
+
+    def __init__(self, gen: LlamaCppGenerator):
+        self.gen = gen
+        self.end_ids = gen.end_ids
+        self._mem = gen._llama_cpp.llama_get_memory(gen._llm._ctx.ctx)
+        self._seq: dict[int, tuple[int, int]] = {}  # handle -> (sequence id, next position)
+        self._free = list(range(MAX_BEAMS, 0, -1))
+        self._next_handle = 1
+
+    def start(self, prompt: str, deadline: float | None) -> np.ndarray | None:
+        logits = self.gen._prepare(self.gen._tokens(prompt), deadline)
+        if logits is None:
+            return None
+        self._seq = {0: (0, self.gen._llm.n_tokens)}
+        return _log_softmax32(logits)
+
+    def extend(self, items, deadline):
+        lc, gen = self.gen._llama_cpp, self.gen
+        if len(items) > len(self._free):
+            items = items[: len(self._free)]
+        rows: list[tuple[int, int, int]] = []  # (token, position, sequence)
+        spans, handles = [], []
+        for parent, toks in items:
+            pseq, pos = self._seq[parent]
+            seq = self._free.pop()
+            lc.llama_memory_seq_rm(self._mem, seq, -1, -1)
+            lc.llama_memory_seq_cp(self._mem, pseq, seq, -1, -1)
+            spans.append((len(rows), len(toks)))
+            rows.extend((t, pos + i, seq) for i, t in enumerate(toks))
+            h = self._next_handle
+            self._next_handle += 1
+            self._seq[h] = (seq, pos + len(toks))
+            handles.append(h)
+        out_rows: list[np.ndarray] = []
+        batch, nv, ctx = gen._batch, gen._n_vocab, gen._llm._ctx.ctx
+        for c in range(0, len(rows), EVAL_CHUNK):
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            chunk = rows[c:c + EVAL_CHUNK]
+            batch.n_tokens = len(chunk)
+            for i, (t, p, seq) in enumerate(chunk):
+                batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = t, p, 1, True
+                batch.seq_id[i][0] = seq
+            if lc.llama_decode(ctx, batch) != 0:
+                return None
+            logits = np.ctypeslib.as_array(lc.llama_get_logits(ctx), shape=(len(chunk), nv))
+            out_rows.extend(_log_softmax32(logits[i]) for i in range(len(chunk)))
+        result = []
+        for h, (start, k), (_, toks) in zip(handles, spans, items):
+            inner = sum(float(out_rows[start + i - 1][toks[i]]) for i in range(1, k))
+            result.append((h, inner, out_rows[start + k - 1]))
+        return result
+
+    def keep(self, handles) -> None:
+        keep = set(handles) | {0}
+        for h in [h for h in self._seq if h not in keep]:
+            seq, _ = self._seq.pop(h)
+            self.gen._llama_cpp.llama_memory_seq_rm(self._mem, seq, -1, -1)
+            self._free.append(seq)
+
+    def close(self) -> None:
+        self.keep([])
+
+
+def _log_softmax32(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    m = float(x.max())
+    return x - np.float32(m + np.log(np.exp(x - m).sum()))
 
 
 _LOG_CALLBACK = None  # kept referenced: llama.cpp calls it from C for the life of the process

@@ -41,8 +41,11 @@ def spaced_letters(letters: str) -> str:
     return " ".join(ch for ch in letters.lower() if ch.isalnum())
 
 
-def abbreviation_prompt(letters: str, context: Sequence[str] = ()) -> str:
-    return SHARED_PREFIX + _context_block(context) + f"Letters: {spaced_letters(letters)}\nSentence:"
+def abbreviation_prompt(letters: str, context: Sequence[str] = (), show_letters: bool = True) -> str:
+    """With `show_letters=False` the prompt is the same for every abbreviation (the model's cache answers it
+    at once); the constrained search, not the prompt, then carries the letters."""
+    head = f"Letters: {spaced_letters(letters)}\n" if show_letters else ""
+    return SHARED_PREFIX + _context_block(context) + head + "Sentence:"
 
 
 def _either_case(ch: str) -> str:

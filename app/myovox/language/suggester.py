@@ -20,6 +20,7 @@ from . import prompts
 from .api import Candidate
 from .backend import LanguageBackend
 from .generation import TextGenerator
+from .initials import FormIndex, PassTimer, SearchSettings, expand_initials
 from .memory import PhraseMemory, load_starter_phrases
 from .ngram import NGramModel
 from .safety import filter_candidates, judge
@@ -79,6 +80,10 @@ class LanguageSuggester:
         # so a speller can show something at once and replace it when the full answer returns.
         self.on_partial: Callable[[str, list[Candidate]], None] | None = None
         self.llm_word_slots = 3  # at most this many word slots from the model; the n-gram fills the rest
+        self.search = SearchSettings()  # abbreviation beam search over words, scored in batches by the model
+        self.prompt_shows_letters = True  # the abbreviation prompt spells out the letters
+        self._timer = PassTimer()
+        self._forms: FormIndex | None = None
 
     # ---- model state ----------------------------------------------------------------------
     @property
@@ -213,7 +218,10 @@ class LanguageSuggester:
             if first is None and (out or ngram_fill):
                 first = time.monotonic() - t0
             self._partial("abbreviation", out + ngram_fill[: n - len(out)])
-            if self.abbreviation_strategy == "beam":
+            gen = self.generator
+            if self.abbreviation_strategy == "beam" and hasattr(gen, "beam_session"):
+                self._llm_batched_beam(gen, out, n, letters, context, deadline, allowed)
+            elif self.abbreviation_strategy in ("beam", "token-beam"):
                 self._llm_initials_beam(out, n, letters, context, deadline, allowed)
             else:
                 self._llm_fill(out, n, prompts.abbreviation_prompt(letters, context), deadline, allowed,
@@ -226,6 +234,53 @@ class LanguageSuggester:
         """Hand the instant (memory + n-gram) answer to `on_partial` before the model runs, if anyone listens."""
         if self.on_partial is not None and candidates:
             self.on_partial(task, list(candidates))
+
+    def warm_up(self) -> None:
+        """Tokenise the word list for the abbreviation search once (seconds), so no call pays for it.
+
+        `open_suggester` runs it in the background as soon as the model is ready."""
+        gen = self.generator
+        if gen is None or not hasattr(gen, "word_tokens"):
+            return
+        forms = self._form_index(gen)
+        for ch in "abcdefghijklmnopqrstuvwxyz":
+            forms.forms(ch, initial=True)
+            forms.forms(ch, initial=False)
+
+    def _form_index(self, gen) -> FormIndex:
+        if self._forms is None:
+            self._forms = FormIndex(self.ngram.prior, gen.word_tokens, extra_words=sorted(self.ngram.unigrams))
+        return self._forms
+
+    def _llm_batched_beam(self, gen, out: list[Candidate], n: int, letters: str, context: Sequence[str],
+                          deadline: float, allowed: set[str]) -> None:
+        """Word-level beam search, every beam scored in one model pass per letter (see `initials`)."""
+        forms = self._form_index(gen)
+        ngram = self.ngram
+
+        def complete(history, rest):
+            got = ngram.expand_abbreviation(rest, list(history)[-2:], n=1)
+            return (got[0][0].split(), got[0][1]) if got else None
+
+        self.last.llm_used = True
+        with gen.beam_session(deadline) as lm:
+            if lm is None:
+                self.last.deadline_hit = True
+                self.last.fallback_reason = "deadline reached: filled from the n-gram"
+                return
+            res = expand_initials(lm, forms, letters, prompts.abbreviation_prompt(letters, context, self.prompt_shows_letters),
+                                  prior=lambda h, w: ngram.log_score(w, h), complete=complete,
+                                  settings=self.search, timer=self._timer, deadline=deadline, n=n)
+        self.last.llm_attempts = res.passes
+        self.last.notes.append(f"beam width {res.width}, {res.passes} passes")
+        if not res.complete:
+            self.last.deadline_hit = res.reason == "deadline"
+            self.last.fallback_reason = ("deadline reached: the n-gram finished the model's beams"
+                                         if res.reason == "deadline" else res.reason)
+        found = [Candidate(t[:1].upper() + t[1:], 1.0 + _squash(sc + 3.0), "llm") for t, sc in res.candidates]
+        kept = filter_candidates(found, allowed, already=out, known_words=self.known_words)
+        out.extend(kept[: max(0, n - len(out))])
+        self.last.llm_candidate_s.extend([time.monotonic() - self._t0] * len(kept))
 
     def _llm_initials_beam(self, out: list[Candidate], n: int, letters: str, context: Sequence[str],
                            deadline: float, allowed: set[str]) -> None:
@@ -328,6 +383,9 @@ class LanguageSuggester:
             return
         self.memory.learn(phrase)
         self.ngram.add(phrase)
+        if self._forms is not None:
+            for w in words(phrase):
+                self._forms.add(w)
         if self.known_words is not None:
             self.known_words.update(words(phrase))
 
@@ -367,4 +425,16 @@ def open_suggester(model_setting: str | None = None, *, use_model: bool = True, 
     if use_model:
         backend = LanguageBackend(model_setting, n_threads=n_threads, progress=progress)
         backend.start() if load_in_background else backend.load_now()
-    return LanguageSuggester(memory, ngram, backend, deadline_s=deadline_s, no_model_reason=reason)
+    suggester = LanguageSuggester(memory, ngram, backend, deadline_s=deadline_s, no_model_reason=reason)
+    if backend is not None:
+        if load_in_background:
+            import threading  # noqa: PLC0415
+
+            def warm() -> None:
+                backend.wait()
+                suggester.warm_up()
+
+            threading.Thread(target=warm, name="myovox-llm-words", daemon=True).start()
+        else:
+            suggester.warm_up()
+    return suggester

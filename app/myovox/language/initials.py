@@ -1,0 +1,298 @@
+"""Abbreviation expansion as a word-level beam search that the language model scores in batches.
+
+Every word must start with the next letter the patient chose. Candidate words come from the word
+list (wordfreq plus the phrases the n-gram knows, contractions such as "don't" and "I'm" included),
+written in the casings a sentence uses. One model pass per letter scores *all* beams at once: each
+beam is its own sequence in llama.cpp's KV cache, sharing the cached prompt, so the width costs
+rows in a batch rather than extra passes. A word's first token is scored from the logits the beam
+already has (with the word list splitting that token's mass among the words that begin with it);
+the pass that adds the chosen word then gives its exact log likelihood, so beams are re-ranked on
+the model's own numbers. The final pass's logits also give the probability that the sentence ends
+there. The score mixes the model with the n-gram/wordfreq prior: `llm + prior_weight * prior`.
+
+When the next pass would miss the deadline the search stops and the n-gram finishes the remaining
+letters of each beam, so a slow machine degrades to "model prefix + n-gram tail", never to nothing.
+
+Pure: numpy and the standard library; the model is reached through the small `BatchLM` protocol
+(`llama_backend.LlamaCppGenerator.beam_session` implements it).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Protocol, Sequence
+
+import numpy as np
+
+SINGLE_LETTER_WORDS = frozenset({"a", "i"})
+
+
+class BatchLM(Protocol):
+    """Next-token log-probabilities for many continuations of one prompt, one pass per `extend`."""
+
+    end_ids: np.ndarray  # tokens that end a sentence (".", "?", "!", newline)
+
+    def start(self, prompt: str, deadline: float | None) -> np.ndarray | None:
+        """Evaluate the prompt (cached prefix reused); log-probs of its next token, or None at the deadline."""
+
+    def extend(self, items: Sequence[tuple[int, Sequence[int]]], deadline: float | None
+               ) -> list[tuple[int, float, np.ndarray]] | None:
+        """Append tokens to beams (0 = the prompt); per item (new handle, log-prob of tokens 2.. of
+        the item given token 1, log-probs of the next token). None when the deadline stopped it."""
+
+    def keep(self, handles: Sequence[int]) -> None:
+        """Forget every beam except these (frees their cache cells)."""
+
+
+def display_form(word: str, initial: bool) -> str:
+    """How a word is written: 'i' and its contractions as 'I...', the first word of a sentence capitalised."""
+    if word == "i" or word.startswith("i'"):
+        return "I" + word[1:]
+    return word[:1].upper() + word[1:] if initial else word
+
+
+@dataclass
+class LetterForms:
+    """Surface forms of the words starting with one letter, ready for vectorised scoring."""
+
+    texts: list[str]
+    words: list[str]
+    tokens: list[tuple[int, ...]]
+    first: np.ndarray  # first token of each form
+    group_lp: np.ndarray  # log P(word | its first token), from word frequencies
+
+
+class FormIndex:
+    """Word list -> per-letter forms with their tokens (tokenised once, cached)."""
+
+    def __init__(self, frequencies: Mapping[str, float], tokenize: Callable[[list[str]], list[tuple[int, ...]]],
+                 extra_words: Sequence[str] = ()):
+        self.freq: dict[str, float] = {}
+        floor = min(frequencies.values(), default=1e-6)
+        for w, f in frequencies.items():
+            if self._usable(w):
+                self.freq[w] = float(f)
+        for w in extra_words:
+            if self._usable(w) and w not in self.freq:
+                self.freq[w] = floor
+        self.tokenize = tokenize
+        self._cache: dict[tuple[str, bool], LetterForms] = {}
+
+    @staticmethod
+    def _usable(w: str) -> bool:
+        return bool(w) and w[0].isalpha() and w.replace("'", "").isalpha() and (len(w) > 1 or w in SINGLE_LETTER_WORDS)
+
+    def add(self, word: str) -> None:
+        if self._usable(word) and word not in self.freq:
+            self.freq[word] = min(self.freq.values(), default=1e-6)
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != word[0]}
+
+    def forms(self, letter: str, initial: bool) -> LetterForms:
+        key = (letter, initial)
+        got = self._cache.get(key)
+        if got is not None:
+            return got
+        texts, ws, fs = [], [], []
+        for w, f in self.freq.items():
+            if w[0] != letter:
+                continue
+            shown = {display_form(w, initial)}
+            if not initial:
+                shown.add(display_form(w, True))  # names and places ("Saturday", "Chicago") mid-sentence
+            for t in sorted(shown):
+                texts.append(t)
+                ws.append(w)
+                fs.append(f)
+        toks = self.tokenize([" " + t for t in texts]) if texts else []
+        keep = [i for i, t in enumerate(toks) if t]
+        texts, ws, toks = [texts[i] for i in keep], [ws[i] for i in keep], [tuple(toks[i]) for i in keep]
+        freq = np.array([fs[i] for i in keep], dtype=np.float64)
+        first = np.array([t[0] for t in toks], dtype=np.int64)
+        group_lp = np.zeros(len(first))
+        if len(first):
+            # Share each first token's probability among the words that start with it, by word frequency.
+            uniq, inv = np.unique(first, return_inverse=True)
+            tot = np.zeros(len(uniq))
+            np.add.at(tot, inv, freq)
+            group_lp = np.log(freq) - np.log(tot[inv])
+        got = LetterForms(texts, ws, toks, first, group_lp)
+        self._cache[key] = got
+        return got
+
+
+@dataclass
+class Beam:
+    words: tuple[str, ...]
+    texts: tuple[str, ...]
+    handle: int
+    llm: float  # exact log likelihood of the tokens so far
+    prior: float  # n-gram log score of the words so far
+    next_lp: np.ndarray | None
+    tokens: int = 0
+    tail: tuple[str, ...] = ()  # words the n-gram added after the deadline stopped the model
+
+
+@dataclass
+class PassTimer:
+    """Seconds per model pass as `fixed + per_row * rows`, learned from the passes this process made."""
+
+    fixed: float = 0.06
+    per_row: float = 0.012
+
+    def estimate(self, rows: int) -> float:
+        return self.fixed + self.per_row * rows
+
+    def observe(self, rows: int, seconds: float) -> None:
+        # Attribute the error to both terms in proportion; slow drift, robust to one noisy pass.
+        est = self.estimate(rows)
+        ratio = max(0.3, min(3.0, seconds / est)) if est > 0 else 1.0
+        self.fixed *= ratio ** 0.2
+        self.per_row *= ratio ** 0.2
+
+
+@dataclass
+class Expansion:
+    candidates: list[tuple[str, float]] = field(default_factory=list)  # (text, score), best first
+    complete: bool = True  # False: the deadline stopped the model and the n-gram finished the beams
+    reason: str = ""
+    passes: int = 0
+    width: int = 0
+
+
+@dataclass
+class SearchSettings:
+    width: int = 8  # most beams kept per letter (the deadline may allow fewer)
+    min_width: int = 2
+    per_beam: int = 40  # candidate words per beam taken to the combined score
+    prior_weight: float = 0.3  # weight of the n-gram/wordfreq log score beside the model's
+    length_alpha: float = 0.0  # model score divided by (tokens + 1) ** alpha (0: plain sum)
+    margin_s: float = 0.05  # kept free before the deadline
+    final_pass: bool = True  # score the last word exactly and the sentence's end (one more pass)
+
+
+def _logsumexp(x: np.ndarray) -> float:
+    m = float(np.max(x))
+    return m + math.log(float(np.exp(x - m).sum()))
+
+
+def expand_initials(lm: BatchLM, index: FormIndex, letters: str, prompt: str,
+                    prior: Callable[[Sequence[str], str], float],
+                    complete: Callable[[Sequence[str], str], tuple[list[str], float] | None],
+                    settings: SearchSettings, timer: PassTimer, deadline: float, n: int = 5,
+                    end_word: str = "</s>") -> Expansion:
+    """Beam search over words with the given initials; scores mix the model and `prior`.
+
+    `prior(history, word)` is the n-gram log score; `complete(history, letters)` is the n-gram's best
+    continuation for the letters the model had no time for ((words, log score) or None)."""
+    res = Expansion()
+    letters = "".join(ch for ch in letters.lower() if ch.isalnum())
+    if not letters:
+        return res
+    s = settings
+    # Passes still needed: the prompt's own tail, then one per letter.
+    budget = deadline - time.monotonic() - s.margin_s
+    per_pass = budget / (len(letters) + 1)
+    width = int((per_pass - timer.fixed) / (timer.per_row * 1.3)) if timer.per_row > 0 else s.width
+    width = max(s.min_width, min(s.width, width))
+    res.width = width
+    t = time.monotonic()
+    start_lp = lm.start(prompt, deadline)
+    if start_lp is None:
+        return Expansion(complete=False, reason="deadline", width=width)
+    res.passes = 1
+    beams = [Beam((), (), 0, 0.0, 0.0, start_lp)]
+    last = len(letters) - 1
+    for pos, ch in enumerate(letters):
+        forms = index.forms(ch, initial=pos == 0)
+        if not len(forms.first):
+            return Expansion(complete=False, reason=f"no word starts with {ch!r}", width=width)
+        pool: list[tuple[float, Beam, int]] = []
+        for b in beams:
+            approx = b.next_lp[forms.first] + forms.group_lp
+            k = min(s.per_beam, len(approx))
+            top = np.argpartition(-approx, k - 1)[:k]
+            for j in top:
+                w = forms.words[j]
+                pool.append((b.llm + float(approx[j]) + s.prior_weight * (b.prior + prior(b.words, w)), b, int(j)))
+        pool.sort(key=lambda x: -x[0])
+        chosen: list[tuple[Beam, int]] = []
+        seen: set[tuple[str, ...]] = set()
+        for _, b, j in pool:
+            key = b.words + (forms.words[j],)
+            if key in seen:
+                continue
+            seen.add(key)
+            chosen.append((b, j))
+            if len(chosen) >= width:
+                break
+        if pos == last and not s.final_pass:
+            # Last word from the approximate score; the n-gram says whether the sentence may end here.
+            scored = []
+            for b, j in chosen:
+                w = forms.words[j]
+                nb = Beam(b.words + (w,), b.texts + (forms.texts[j],), 0,
+                          b.llm + float(b.next_lp[forms.first[j]] + forms.group_lp[j]), b.prior + prior(b.words, w),
+                          None, b.tokens + len(forms.tokens[j]))
+                scored.append((_score(nb, 0.0, s) + s.prior_weight * prior(nb.words, end_word), _text(nb)))
+            scored.sort(key=lambda x: -x[0])
+            res.candidates = [(text, sc / (len(letters) + 1)) for sc, text in scored[:n]]
+            return res
+        rows = sum(len(forms.tokens[j]) for _, j in chosen)
+        if time.monotonic() + timer.estimate(rows) > deadline - s.margin_s:
+            return _finish_with_ngram(res, beams, letters[pos:], prior, complete, s, n, end_word)
+        t = time.monotonic()
+        got = lm.extend([(b.handle, forms.tokens[j]) for b, j in chosen], deadline)
+        if got is None:
+            return _finish_with_ngram(res, beams, letters[pos:], prior, complete, s, n, end_word)
+        timer.observe(rows, time.monotonic() - t)
+        res.passes += 1
+        new = []
+        for (b, j), (handle, inner, next_lp) in zip(chosen, got):
+            w = forms.words[j]
+            tok = forms.tokens[j]
+            new.append(Beam(b.words + (w,), b.texts + (forms.texts[j],), handle,
+                            b.llm + float(b.next_lp[tok[0]]) + inner, b.prior + prior(b.words, w), next_lp,
+                            b.tokens + len(tok)))
+        new.sort(key=lambda b: -_score(b, 0.0, s))
+        lm.keep([b.handle for b in new])
+        beams = new
+    scored = []
+    for b in beams:
+        end = _logsumexp(b.next_lp[lm.end_ids]) if len(lm.end_ids) else 0.0
+        total = _score(b, end, s) + s.prior_weight * prior(b.words, end_word)
+        scored.append((total, _text(b)))
+    scored.sort(key=lambda x: -x[0])
+    res.candidates = [(text, sc / (len(letters) + 1)) for sc, text in scored[:n]]
+    return res
+
+
+def _score(b: Beam, end: float, s: SearchSettings) -> float:
+    llm = b.llm + end
+    if s.length_alpha:
+        llm = llm / (b.tokens + 1) ** s.length_alpha * (len(b.words) + 1)
+    return llm + s.prior_weight * b.prior
+
+
+def _text(b: Beam) -> str:
+    return " ".join(b.texts + b.tail)
+
+
+def _finish_with_ngram(res: Expansion, beams: list[Beam], rest: str, prior, complete, s: SearchSettings,
+                       n: int, end_word: str) -> Expansion:
+    """The deadline came first: the n-gram finishes each beam's remaining letters."""
+    res.complete = False
+    res.reason = "deadline"
+    scored = []
+    for b in beams:
+        got = complete(b.words, rest)
+        if got is None:
+            continue
+        tail, lp = got
+        tb = Beam(b.words, b.texts, b.handle, b.llm, b.prior, None, b.tokens,
+                  tuple(display_form(w, not b.words and i == 0) for i, w in enumerate(tail)))
+        scored.append((_score(tb, 0.0, s) + s.prior_weight * lp, _text(tb)))
+    scored.sort(key=lambda x: -x[0])
+    per_word = len(beams[0].words) + len(rest) + 1 if beams else 1
+    res.candidates = [(text, sc / per_word) for sc, text in scored[:n]]
+    return res
