@@ -74,7 +74,7 @@ def _search(lm, letters, prior=lambda h, w: 0.0, deadline_s=10.0, **kw):
         got = ngram.expand_abbreviation(rest, list(history)[-2:], n=1)
         return (got[0][0].split(), got[0][1]) if got else None
 
-    settings = SearchSettings(**{"width": 4, "prior_weight": 0.0, **kw})
+    settings = SearchSettings(**{"width": 4, "prior_weight": 0.0, "final_pass": True, **kw})
     return expand_initials(lm, FormIndex(FREQ, tokenize), letters, "prompt", prior=prior, complete=complete,
                            settings=settings, timer=PassTimer(0.0, 0.0), deadline=time.monotonic() + deadline_s)
 
@@ -87,7 +87,7 @@ def test_every_candidate_keeps_the_initials_and_the_models_favourite_comes_first
     assert res.complete and texts[0] == "I want some wine"
     assert all(abbreviation(t) == "iwsw" for t in texts)
     assert "I want some water" in texts
-    assert lm.passes == 4  # one batched pass per letter, however many beams
+    assert lm.passes == 4  # one batched pass per letter, however many beams (the last one scores the end)
 
 
 def test_the_prior_can_overrule_a_weak_model_preference():
@@ -113,7 +113,7 @@ def test_contractions_are_words():
 
 def test_the_deadline_leaves_model_prefixes_finished_by_the_ngram():
     lm = FakeLM({"<s>": {" I": -0.1}, " I": {" want": -0.1}}, pass_s=0.2)
-    res = _search(lm, "iwsw", deadline_s=0.3, margin_s=0.0)
+    res = _search(lm, "iwsw", deadline_s=0.3, margin_s=0.0, safety=1.0)
     assert not res.complete and res.reason == "deadline"
     assert res.candidates and all(abbreviation(t) == "iwsw" for t, _ in res.candidates)
     assert all(len(words(t)) == 4 for t, _ in res.candidates)

@@ -4,6 +4,7 @@
     suggester.py    LanguageSuggester: memory first, then the model within the deadline, then the n-gram
     memory.py       starter phrases + the patient's own phrases (local JSON), ranked by fit/frequency/recency
     ngram.py        word trigram fallback: next words, completions, abbreviation beam search
+    initials.py     abbreviation expansion: word beam search the model scores in one batched pass per letter
     safety.py       drops empty, repeated, garbled, offensive candidates; never the patient's own words
     prompts.py      few-shot prompts sharing one cached prefix
     backend.py      which model: default GGUF, another GGUF path or a llama.cpp server URL; loads in background
