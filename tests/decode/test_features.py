@@ -72,6 +72,20 @@ def test_head_round_trip_and_temperature_softens():
     np.testing.assert_allclose(again.probabilities(x), head.probabilities(x))
     t = fit_temperature(head.logits(x) * 20, y)  # over-confident logits need a large temperature
     assert t > 1.0
+    warm = EmbeddingHead(("a", "b", "c"), temperature=2.5).fit(x, y)  # folded affine map = softmax(logits / T)
+    np.testing.assert_allclose(warm.probabilities(x), softmax(warm.logits(x) / 2.5), rtol=1e-9, atol=1e-12)
+
+
+def test_rich_features_spectrum_equals_the_fft_definition():
+    w = np.random.default_rng(3).normal(0, 2, (4, 40, 3))
+    w -= w.mean(axis=1, keepdims=True)
+    p = (np.abs(np.fft.rfft(w, axis=1)) ** 2)[:, 1:]
+    p = p / (p.sum(axis=1, keepdims=True) + 1e-6)
+    entropy = -np.sum(p * np.log(p + 1e-12), axis=1) / np.log(p.shape[1])
+    mnf = np.sum(p * (np.arange(1, p.shape[1] + 1) / p.shape[1])[None, :, None], axis=1)
+    r = rich_features(w)
+    np.testing.assert_allclose(r[:, 9:12], entropy, rtol=1e-9)
+    np.testing.assert_allclose(r[:, 18:21], mnf, rtol=1e-9)
 
 
 def test_reject_below_threshold_is_no_action():

@@ -59,3 +59,45 @@ def test_train_export_and_decide(tmp_path):
     labels, _ = dec.decide_many(raw[[1, 2, 70, 71]].astype(np.float32))
     assert labels[0] in ("left", None) and labels[2] in ("right", None)
     assert labels.count("left") + labels.count("right") >= 2
+
+
+def test_fewshot_augment_and_episodes():
+    from myovox.training.fewshot import Augment, episode_batches
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 1, (6, 40, 8))
+    same = Augment(rotate_p=0.0, gain_sigma=0.0, contact_sigma=0.0, noise=0.0).apply(x, np.ones(8), True, rng)
+    np.testing.assert_allclose(same, x)
+    rolled = Augment(rotate_p=1.0, gain_sigma=0.0, contact_sigma=0.0, noise=0.0).apply(x, np.ones(8), True, rng)
+    for a, b in zip(rolled, x):  # every window turned by exactly one electrode, one way or the other
+        assert np.allclose(a, np.roll(b, 1, axis=1)) or np.allclose(a, np.roll(b, -1, axis=1))
+    person = np.repeat(np.array(["p", "q"], dtype=object), 24)
+    labels = np.tile(np.repeat([0, 1, 2], 8), 2)
+    rep = np.tile(np.arange(8) % 2, 6)
+    for idx in episode_batches(person, labels, rep, 1, 2, rng):
+        assert len(set(person[idx])) == 1 and len(idx) == 3 * 2 * 2  # one person, every (gesture, rep) cell, 2 each
+
+
+def test_fewshot_fit_and_ensemble_export(tmp_path):
+    from myovox.training.fewshot import Augment, fit_encoder_fewshot
+    from myovox.training.models import Ensemble, embedding_dim
+
+    prof = find_profile("myo")
+    sos = design_emg_sos(prof.filter, prof.rate_hz)
+    rng = np.random.default_rng(0)
+    y = np.tile(np.repeat([0, 1], 16), 2)
+    person = np.repeat(np.array(["a", "b"], dtype=object), 32)
+    rep = np.tile(np.arange(16) % 2, 4)
+    gain = np.where((np.arange(8) < 4)[None, :] == (y == 0)[:, None], 30.0, 3.0)
+    prepared = prepare_windows(rng.normal(0, 1, (64, 40, 8)) * gain[:, None, :], sos)
+    norm = Normaliser.fit(prepared, rich_features(prepared))
+    members = [fit_encoder_fewshot("cnn", prepared, norm, y, person, rep, 2, epochs=1, seed=s, augment=Augment(),
+                                   proto_weight=1.0, embed=16, log=lambda *a, **k: None) for s in (0, 1)]
+    model = Ensemble(members).eval()
+    assert embedding_dim(model) == 32
+    w, f = norm.apply(prepared[:3], rich_features(prepared[:3]))
+    with torch.no_grad():
+        emb, scores = model(torch.from_numpy(w), torch.from_numpy(f))
+    assert emb.shape == (3, 32) and scores.shape == (3, 2)
+    export_onnx(model, 8, 40, f.shape[1], tmp_path / "ens.onnx")
+    assert (tmp_path / "ens.onnx").stat().st_size > 0

@@ -40,5 +40,9 @@ class OnnxEncoder:
         return self.run_prepared(self.card.prepare(raw_windows))
 
     def run_prepared(self, prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        emb, scores = self.session.run(["embedding", "scores"], self.card.inputs_from_prepared(prepared))
+        return self.run_inputs(self.card.inputs_from_prepared(prepared))
+
+    def run_inputs(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Already normalised ONNX inputs (`ModelCard.inputs_from_prepared`) -> (embeddings, scores)."""
+        emb, scores = self.session.run(["embedding", "scores"], inputs)
         return emb, scores

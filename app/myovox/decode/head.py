@@ -22,12 +22,14 @@ class EmbeddingHead:
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         self.lda: LinearDiscriminant | None = None
+        self._affine: tuple[np.ndarray, np.ndarray] | None = None  # (weights, bias) of probabilities(), built on first use
 
     def fit(self, embeddings: np.ndarray, label_index: np.ndarray) -> "EmbeddingHead":
         x = np.asarray(embeddings, dtype=np.float64)
         self.mean = x.mean(axis=0)
         self.std = x.std(axis=0) + 1e-6
         self.lda = LinearDiscriminant(self.shrinkage).fit((x - self.mean) / self.std, np.asarray(label_index))
+        self._affine = None
         if self.lda.classes_.size != len(self.labels):
             raise ValueError(f"calibration has examples of {self.lda.classes_.size} labels, expected {len(self.labels)}")
         return self
@@ -38,7 +40,14 @@ class EmbeddingHead:
         return self.lda.decision_function((np.asarray(embeddings, dtype=np.float64) - self.mean) / self.std)
 
     def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        return softmax(self.logits(embeddings) / self.temperature)
+        """softmax(logits / temperature), with standardisation and temperature folded into one affine map."""
+        if self.lda is None:
+            raise RuntimeError("the head is not calibrated")
+        if self._affine is None:
+            coef = self.lda.coef_ / self.std[None, :] / self.temperature
+            self._affine = (np.ascontiguousarray(coef.T), (self.lda.intercept_ - coef @ self.mean * self.temperature) / self.temperature)
+        w, b = self._affine
+        return softmax(np.asarray(embeddings, dtype=np.float64) @ w + b)
 
     def to_dict(self) -> dict:
         return {

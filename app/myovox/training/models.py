@@ -72,4 +72,23 @@ class TcnEncoder(nn.Module):
         return e, self.classify(e)
 
 
+class Ensemble(nn.Module):
+    """Members trained alike from different seeds, side by side on the same inputs: embeddings
+    concatenated (the head sees both views), pre-training class scores averaged."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, window, features):
+        outs = [m(window, features) for m in self.members]
+        return torch.cat([e for e, _ in outs], dim=1), torch.stack([s for _, s in outs]).mean(dim=0)
+
+
+def embedding_dim(model: nn.Module) -> int:
+    if isinstance(model, Ensemble):
+        return sum(embedding_dim(m) for m in model.members)
+    return int(model.embed[-1].out_features)
+
+
 ARCHITECTURES = {"cnn": CnnEncoder, "tcn": TcnEncoder}

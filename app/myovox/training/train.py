@@ -36,6 +36,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=str(PROJECT / "models"), help="folder for <name>.onnx and <name>.card.json")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default="", help="shared data folder (default: ../shared/data)")
+    p.add_argument("--objective", choices=("ce", "fewshot"), default="ce",
+                   help="ce: cross-entropy with amplitude jitter; fewshot: + prototypical episodes and session-like augmentation")
+    p.add_argument("--proto-weight", type=float, default=1.0, help="weight of the prototypical loss (fewshot)")
+    p.add_argument("--no-augment", action="store_true", help="fewshot without the session-like augmentation")
+    p.add_argument("--width", type=int, default=32, help="convolution width")
+    p.add_argument("--embed", type=int, default=64, help="embedding size (<= 128 in all)")
+    p.add_argument("--members", type=int, default=1,
+                   help="an ensemble of this many encoders (seeds seed, seed+1, ...): embeddings concatenated, scores averaged")
 
 
 def _torch():
@@ -184,16 +192,30 @@ def run(args) -> int:
         arch = max(selection, key=lambda a: selection[a]["reps0-2_to_rep3_accuracy_mean"])
         print(f"chosen architecture: {arch}")
 
+    from .models import Ensemble, embedding_dim
+
     norm = Normaliser.fit(prepared, feats)
     w, f = norm.apply(prepared, feats)
     t0 = time.process_time()
-    model = fit_encoder(arch, w, f, ws.labels, len(kept), args.epochs, args.seed)
+    augment = None
+    if args.objective == "fewshot":
+        from .fewshot import Augment, fit_encoder_fewshot
+
+        augment = None if args.no_augment else Augment()
+        del w
+        members = [fit_encoder_fewshot(arch, prepared, norm, ws.labels, ws.person, ws.repetition, len(kept), args.epochs,
+                                       args.seed + i, augment, args.proto_weight, ring=profile.layout == "ring",
+                                       width=args.width, embed=args.embed)
+                   for i in range(args.members)]
+    else:
+        members = [fit_encoder(arch, w, f, ws.labels, len(kept), args.epochs, args.seed + i) for i in range(args.members)]
+    model = members[0] if len(members) == 1 else Ensemble(members).eval()
     train_cpu = time.process_time() - t0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     onnx_path = out / f"{name}.onnx"
     export_onnx(model, profile.channels, length, f.shape[1], onnx_path)
-    emb_dim = int(model.embed[-1].out_features)
+    emb_dim = embedding_dim(model)
     card = {
         "schema": CARD_SCHEMA,
         "name": name,
@@ -236,7 +258,13 @@ def run(args) -> int:
         ),
         "selection": selection,
         "training": {"epochs": args.epochs, "step_ms": args.step_ms, "optimizer": "AdamW, one-cycle lr 3e-3, label smoothing 0.1",
-                     "augmentation": "per-channel amplitude jitter (log-normal, sigma 0.2)", "seed": args.seed,
+                     "objective": ("cross-entropy over the pooled classes + %g x prototypical episodes (support = one "
+                                   "repetition of one person, queries = that person's other repetitions)" % args.proto_weight
+                                   if args.objective == "fewshot" else "cross-entropy over the pooled classes"),
+                     "augmentation": (augment.describe() if augment is not None else
+                                      "none" if args.objective == "fewshot" else "per-channel amplitude jitter (log-normal, sigma 0.2)"),
+                     "width": args.width, "embedding": args.embed, "members": args.members,
+                     "seeds": list(range(args.seed, args.seed + args.members)),
                      "windows": int(len(ws)), "cpu_seconds": round(train_cpu, 1), "threads": 1},
         "training_data": {
             "dataset": "myo_cote_allard PreTrainingDataset, training0 (Côté-Allard et al., IEEE TNSRE 2019; "
@@ -277,6 +305,7 @@ def train_grid(args, root: Path, profile) -> int:
     print(f"flexemg Session1Train: {len(ws)} windows of {length} x {profile.channels}; architecture {arch} (fixed: too few people to select on)")
     t0 = time.process_time()
     model = fit_encoder(arch, w, f, ws.labels, len(FLEXEMG_LABELS), args.epochs, args.seed)
+    from .models import embedding_dim
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     onnx_path = out / f"{name}.onnx"
@@ -315,7 +344,7 @@ def _card(profile, name, onnx_path, length, norm, f, model, arch, labels, exclud
             "feature_mean": norm.feature_mean.tolist(), "feature_std": norm.feature_std.tolist(),
         },
         "inputs": {"window": ["n", profile.channels, length], "features": ["n", int(f.shape[1])]},
-        "outputs": {"embedding": int(model.embed[-1].out_features), "scores": len(labels)},
+        "outputs": {"embedding": embedding_dim(model), "scores": len(labels)},
         "labels": labels, "excluded_gestures": excluded, "architecture": arch,
         "parameters": int(sum(p.numel() for p in model.parameters())), "selection": selection,
         "training": {"epochs": args.epochs, "step_ms": args.step_ms, "optimizer": "AdamW, one-cycle lr 3e-3, label smoothing 0.1",
