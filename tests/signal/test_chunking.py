@@ -1,12 +1,15 @@
-"""Causal processing must not depend on how the stream happens to be chunked."""
+"""Causal processing must not depend on how the stream happens to be chunked: the numpy/scipy reference
+stages and the compiled kernel (signal/kernel.py) alike."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from myovox.events import Burst, BurstEnd, OnsetWindow
 from myovox.profiles import find_profile
 from myovox.signal.chain import SignalChain
-from myovox.signal.filters import CausalFilter, Envelope, Tkeo, design_emg_sos
+from myovox.signal.filters import CausalFilter, Envelope, Tkeo, design_emg_sos, design_envelope_sos
+from myovox.signal.kernel import FusedStages
 
 
 def synthetic_emg(rate, channels, seconds=6.0, seed=0, offset=0.0):
@@ -39,6 +42,26 @@ def test_chunked_filtering_equals_whole_signal_filtering(cuts, profile_key):
     f = CausalFilter(sos, p.channels)
     chunked = run_chunked(f.process, x, cuts)
     np.testing.assert_allclose(chunked, whole, rtol=1e-9, atol=1e-9)
+    fused = fused_stages(p)
+    np.testing.assert_array_equal(run_chunked(lambda c: fused.process(c)[0].copy(), x, cuts), whole)
+
+
+def fused_stages(p):
+    return FusedStages(design_emg_sos(p.filter, p.rate_hz), design_envelope_sos(p.rate_hz, p.detector.envelope_hz),
+                       p.channels, max_chunk=64)  # smaller than many chunks: its buffer must grow
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=splits(1200), profile_key=st.sampled_from(["myo", "delsys_trigno"]))
+def test_the_kernel_chunked_equals_the_reference_on_the_whole_signal(cuts, profile_key):
+    p = find_profile(profile_key)
+    x = synthetic_emg(p.rate_hz, p.channels, seconds=1200 / p.rate_hz, offset=-300.0)
+    filt = CausalFilter(design_emg_sos(p.filter, p.rate_hz), p.channels).process(x)
+    env = Envelope(p.channels, p.rate_hz, p.detector.envelope_hz).process(filt)
+    fused = fused_stages(p)
+    both = run_chunked(lambda c: np.hstack([a.copy() for a in fused.process(np.ascontiguousarray(c))[:2]]), x, cuts)
+    np.testing.assert_array_equal(both[:, : p.channels], filt)
+    np.testing.assert_array_equal(both[:, p.channels :], env)
 
 
 @settings(max_examples=40, deadline=None)
@@ -69,14 +92,16 @@ def events_signature(events):
     return out
 
 
+@pytest.mark.parametrize("fused", [False, True], ids=["reference", "kernel"])
 @settings(max_examples=25, deadline=None)
 @given(cuts=splits(1200))
-def test_bursts_and_windows_do_not_depend_on_chunking(cuts):
+def test_bursts_and_windows_do_not_depend_on_chunking(cuts, fused):
     p = find_profile("myo")
     x = synthetic_emg(p.rate_hz, p.channels)
     t = np.arange(len(x)) / p.rate_hz
-    whole = SignalChain(p).process(x, t)
-    chain = SignalChain(p)
+    whole = SignalChain(p, fused=fused).process(x, t)
+    chain = SignalChain(p, fused=fused)
+    assert chain.fused == fused
     bounds = [0, *[c for c in cuts if 0 < c < len(x)], len(x)]
     chunked = []
     for a, b in zip(bounds, bounds[1:]):

@@ -3,6 +3,9 @@
 One object, one method: `process(chunk, times)` takes raw samples as they arrive and returns the
 events they complete. It holds no thread, clock or device, so a recording, a live amplifier and a
 test feed it the same way.
+
+Filters, envelope and detector run as one compiled kernel per chunk (`kernel.py`, numba) when it is
+available, else as the numpy/scipy reference stages; both give the same numbers (tests/signal/test_kernel.py).
 """
 from __future__ import annotations
 
@@ -11,25 +14,35 @@ import numpy as np
 from ..events import Burst, OnsetWindow, Threshold
 from ..profiles import DeviceProfile
 from ..stream.ring import RingBuffer
+from . import kernel
 from .detector import BurstDetector, estimate_threshold
-from .filters import CausalFilter, Envelope, design_emg_sos
+from .filters import CausalFilter, Envelope, design_emg_sos, design_envelope_sos
 from .guard import SampleGuard
 
 
 class SignalChain:
     def __init__(
         self, profile: DeviceProfile, threshold: Threshold | None = None, history_s: float = 3.0, repair: bool = True,
-        raw_ring: RingBuffer | None = None, keep_envelope: bool = False,
+        raw_ring: RingBuffer | None = None, keep_envelope: bool = False, fused: bool = True,
     ):
         """`repair=False` when the source has already run the samples through a `SampleGuard`;
         `raw_ring` is that source's ring (already written, same sample indices), so raw windows are
-        read from it instead of from a second copy."""
+        read from it instead of from a second copy. `fused=False` runs the reference stages even when
+        the compiled kernel is available (it compiles, or loads from its cache, here and not on the first chunk)."""
         self.profile = profile
         ch = profile.channels
         self.guard = SampleGuard(ch, profile.valid_range) if repair else None
-        self.bandpass = CausalFilter(design_emg_sos(profile.filter, profile.rate_hz), ch)
-        self.envelope = Envelope(ch, profile.rate_hz, profile.detector.envelope_hz)
         det = profile.detector
+        sos_bp = design_emg_sos(profile.filter, profile.rate_hz)
+        self.fused = fused and kernel.fused_available()
+        if self.fused:
+            self.stages = kernel.FusedStages(sos_bp, design_envelope_sos(profile.rate_hz, det.envelope_hz), ch,
+                                             max_chunk=self._max_chunk_for(profile, history_s))
+            self.bandpass = self.envelope = None
+        else:
+            self.stages = None
+            self.bandpass = CausalFilter(sos_bp, ch)
+            self.envelope = Envelope(ch, profile.rate_hz, det.envelope_hz)
         self._warmup = profile.samples(det.warmup_ms) if det.warmup_ms else 0
         self._rest_len = profile.samples(det.rest_seconds * 1000.0)
         self._rest = np.zeros((self._rest_len, ch))
@@ -38,9 +51,9 @@ class SignalChain:
         self.index = 0  # absolute index of the next sample
         self.window_len = profile.window_samples
         self.pre = profile.samples(profile.pre_onset_ms) if profile.pre_onset_ms else 0
-        hist = max(int(history_s * profile.rate_hz), 4 * (self.window_len + self.pre))
+        hist = self._history_samples(profile, history_s)
         self.filtered = RingBuffer(hist, ch)
-        self._max_chunk = max(1, hist // 2)
+        self._max_chunk = self._max_chunk_for(profile, history_s)
         self._own_raw = raw_ring is None
         self.raw = RingBuffer(hist, ch) if raw_ring is None else raw_ring
         self._pending: list[Burst] = []
@@ -48,6 +61,15 @@ class SignalChain:
         self.envelope_ring = RingBuffer(hist, ch) if keep_envelope else None
         if threshold is not None:
             self.set_threshold(threshold)
+
+    @staticmethod
+    def _history_samples(profile: DeviceProfile, history_s: float) -> int:
+        pre = profile.samples(profile.pre_onset_ms) if profile.pre_onset_ms else 0
+        return max(int(history_s * profile.rate_hz), 4 * (profile.window_samples + pre))
+
+    @classmethod
+    def _max_chunk_for(cls, profile: DeviceProfile, history_s: float) -> int:
+        return max(1, cls._history_samples(profile, history_s) // 2)
 
     # -- threshold -----------------------------------------------------------------------------
     @property
@@ -65,7 +87,7 @@ class SignalChain:
                 f"threshold is for {len(threshold.baseline)} channels, profile {self.profile.key!r} has {self.profile.channels}"
             )
         det = self.profile.detector
-        self.detector = BurstDetector(
+        self.detector = (kernel.KernelBurstDetector if self.fused else BurstDetector)(
             threshold,
             self.profile.samples(det.min_duration_ms),
             self.profile.samples(det.refractory_ms) if det.refractory_ms else 0,
@@ -103,7 +125,9 @@ class SignalChain:
         n = chunk.shape[0]
         if n == 0:
             return []
-        times = np.asarray(times, dtype=np.float64)
+        times = np.ascontiguousarray(times, dtype=np.float64)
+        if len(times) != n:
+            raise ValueError(f"{n} samples but {len(times)} timestamps")
         if n > self._max_chunk:
             # A chunk longer than the window history (a whole file at once) would overwrite the samples of
             # its own early bursts before their windows are cut: take it in pieces.
@@ -121,26 +145,35 @@ class SignalChain:
             clean = np.asarray(chunk, dtype=np.float64)
         if self.profile.scale != 1.0:
             clean = clean * self.profile.scale
-        filt = self.bandpass.process(clean)
-        env = self.envelope.process(filt)
-        self.filtered.write(filt, times)
+        detector = self.detector
+        if self.stages is not None:
+            # One kernel call: filters, envelope, the filtered ring and, once a threshold is set, the detector.
+            filt, env, detected = self.stages.process(np.ascontiguousarray(clean, dtype=np.float64), times, first,
+                                                      detector, self.filtered)
+        else:
+            filt = self.bandpass.process(clean)
+            env = self.envelope.process(filt)
+            self.filtered.write(filt, times)
+            detected = None
         if self.envelope_ring is not None:
             self.envelope_ring.write(env, times)
         if self._own_raw:
             self.raw.write(clean, times)
         self.index += n
 
-        offset = 0
-        if self.detector is None:
+        if detector is None:
             env, offset, thr = self._collect_rest(env)
             if thr is not None:
                 events.append(thr)
-        if self.detector is not None and env.shape[0]:
-            for ev in self.detector.process(env, first + offset, times[offset:]):
-                events.append(ev)
-                if isinstance(ev, Burst):
-                    self._pending.append(ev)
-        events.extend(self._ready_windows())
+            if self.detector is not None and env.shape[0]:  # the capture ended inside this chunk
+                detected = self.detector.process(env, first + offset, times[offset:])
+        elif detected is None:
+            detected = detector.process(env, first, times)
+        if detected:
+            events.extend(detected)
+            self._pending.extend(ev for ev in detected if isinstance(ev, Burst))
+        if self._pending:
+            events.extend(self._ready_windows())
         return events
 
     def _ready_windows(self) -> list[OnsetWindow]:

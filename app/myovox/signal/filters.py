@@ -23,6 +23,11 @@ def design_emg_sos(settings: FilterSettings, rate_hz: float) -> np.ndarray:
     return sos
 
 
+def design_envelope_sos(rate_hz: float, corner_hz: float) -> np.ndarray:
+    """The envelope's smoothing low-pass: 2nd-order Butterworth at `corner_hz`."""
+    return sps.butter(2, corner_hz, btype="lowpass", fs=rate_hz, output="sos")
+
+
 class CausalFilter:
     """`sosfilt` over (samples x channels) chunks with per-channel state.
 
@@ -41,15 +46,19 @@ class CausalFilter:
     def reset(self) -> None:
         self._zi = None
 
+    def initial_state(self, first: np.ndarray) -> np.ndarray:
+        """State (channels, sections, 2) for a stream whose first sample is `first` (zeros unless settling)."""
+        zi = sps.sosfilt_zi(self.sos)  # (sections, 2), steady state for a unit step
+        first = np.asarray(first, dtype=np.float64) if self.settle_on_first else np.zeros(self.channels)
+        return np.ascontiguousarray(first[:, None, None] * zi[None, :, :])
+
     def process(self, x: np.ndarray) -> np.ndarray:
         """Filter a (samples x channels) chunk; returns float64 of the same shape (a transposed view)."""
         xt = np.array(np.asarray(x).T, dtype=np.float64, order="C")  # (channels, samples), a private copy
         if xt.shape[1] == 0:
             return xt.T
         if self._zi is None:
-            zi = sps.sosfilt_zi(self.sos)  # (sections, 2), steady state for a unit step
-            first = xt[:, 0] if self.settle_on_first else np.zeros(self.channels)
-            self._zi = np.ascontiguousarray(first[:, None, None] * zi[None, :, :])
+            self._zi = self.initial_state(xt[:, 0])
         if _sosfilt_kernel is not None:
             _sosfilt_kernel(self.sos, xt, self._zi)  # filters xt and advances zi in place
             return xt.T
@@ -88,7 +97,7 @@ class Envelope:
     """Smoothed non-negative TKEO energy: |psi| through a 2nd-order Butterworth low-pass."""
 
     def __init__(self, channels: int, rate_hz: float, corner_hz: float):
-        sos = sps.butter(2, corner_hz, btype="lowpass", fs=rate_hz, output="sos")
+        sos = design_envelope_sos(rate_hz, corner_hz)
         self._tkeo = Tkeo(channels)
         self._lp = CausalFilter(sos, channels, settle_on_first=False)
 

@@ -62,6 +62,19 @@ class RingBuffer:
                 self._times[: m - first] = times[first:]
             self._total += n
 
+    def write_through(self, n: int, fill, *args):
+        """Let `fill(*args, data, times, start)` write `n` new samples straight into the storage, from row
+        `start` on and wrapping at `capacity`, under the writers' lock; returns what `fill` returns.
+
+        For a compiled producer (the signal kernel) that would otherwise fill a temporary for `write` to copy.
+        """
+        if not 0 <= n <= self.capacity:
+            raise ValueError(f"{n} samples do not fit a ring of {self.capacity}")
+        with self._lock:
+            result = fill(*args, self._data, self._times, self._total % self.capacity)
+            self._total += n
+        return result
+
     def read(self, start: int, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Copies of samples [start, stop) by absolute index; raises if they were overwritten."""
         with self._lock:
