@@ -124,3 +124,20 @@ def test_without_the_final_pass_the_last_word_comes_from_the_first_token_score()
                  " some": {" wine": -0.2, " water": -1.0}})
     res = _search(lm, "iwsw", final_pass=False)
     assert res.candidates[0][0] == "I want some wine" and lm.passes == 3
+
+
+def test_a_pass_that_would_run_past_the_deadline_is_abandoned():
+    import pytest
+
+    pytest.importorskip("llama_cpp")
+    from myovox.language.backend import LanguageBackend
+
+    backend = LanguageBackend(n_threads=2).load_now()
+    assert backend.state == "ready", backend.message
+    gen = backend.generator
+    toks = gen.word_tokens([f" word{i}" for i in range(40)])
+    with gen.beam_session() as lm:
+        assert lm.start("Sentence:", None) is not None
+        assert lm.extend([(0, t) for t in toks], time.monotonic() + 0.05) is None  # abandoned inside llama.cpp
+        got = lm.extend([(0, toks[0])], None)  # the context is still usable
+        assert got and np.isfinite(got[0][2]).all()

@@ -205,7 +205,6 @@ def expand_initials(lm: BatchLM, index: FormIndex, letters: str, prompt: str,
     width = int((per_pass / s.safety - timer.fixed) / (timer.per_row * 1.3)) if timer.per_row > 0 else s.width
     width = max(s.min_width, min(s.width, width))
     res.width = width
-    t = time.monotonic()
     start_lp = lm.start(prompt, deadline)
     if start_lp is None:
         return Expansion(complete=False, reason="deadline", width=width)
@@ -238,7 +237,7 @@ def expand_initials(lm: BatchLM, index: FormIndex, letters: str, prompt: str,
             if len(chosen) >= take:
                 break
         if pos == last and not s.final_pass:
-            # Last word from the approximate score; the n-gram says whether the sentence may end here.
+            # Last word from its first-token score (and the n-gram's end of sentence when the prior counts).
             scored = []
             for b, j in chosen:
                 w = forms.words[j]

@@ -74,6 +74,15 @@ class LlamaCppGenerator:
         self._llm._ctx = _internals.LlamaContext(model=self._llm._model, params=params, verbose=False)
         old.close()
         self._llama_cpp = llama_cpp
+        # A batched pass takes a few hundred ms on two busy cores; llama.cpp polls this between graph nodes,
+        # so a pass that would run past the beam search's deadline is abandoned instead of overrunning it.
+        self._abort_at: float | None = None
+
+        def should_abort(_data) -> bool:
+            return self._abort_at is not None and time.monotonic() >= self._abort_at
+
+        self._abort_cb = llama_cpp.ggml_abort_callback(should_abort)  # kept referenced while C holds it
+        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_cb, None)
         self._batch = llama_cpp.llama_batch_init(EVAL_CHUNK, 0, 1)
         self._vocab_ptr = llama_cpp.llama_model_get_vocab(self._llm._model.model)
         self._word_tokens: dict[str, tuple[int, ...]] = {}
@@ -321,7 +330,12 @@ class _BeamSession:
             for i, (t, p, seq) in enumerate(chunk):
                 batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = t, p, 1, True
                 batch.seq_id[i][0] = seq
-            if lc.llama_decode(ctx, batch) != 0:
+            gen._abort_at = deadline
+            try:
+                rc = lc.llama_decode(ctx, batch)
+            finally:
+                gen._abort_at = None
+            if rc != 0:  # 2: aborted at the deadline; the failed batch's cache cells are dropped by llama.cpp
                 return None
             logits = np.ctypeslib.as_array(lc.llama_get_logits(ctx), shape=(len(chunk), nv))
             out_rows.extend(_log_softmax32(logits[i]) for i in range(len(chunk)))
@@ -365,7 +379,8 @@ def _quiet_llama_log(llama_cpp) -> None:
     @llama_cpp.llama_log_callback
     def callback(level, text, user_data):  # noqa: ARG001
         if level != 5:
-            shown[0] = level in (3, 4)
+            # A pass abandoned at the deadline (our abort callback) is expected: not a problem to report.
+            shown[0] = level in (3, 4) and not text.startswith(b"decode: removing memory module entries")
         if shown[0]:
             sys.stderr.write(text.decode("utf-8", "replace"))
 
