@@ -148,8 +148,9 @@ class SignalChain:
         detector = self.detector
         if self.stages is not None:
             # One kernel call: filters, envelope, the filtered ring and, once a threshold is set, the detector.
-            filt, env, detected = self.stages.process(np.ascontiguousarray(clean, dtype=np.float64), times, first,
-                                                      detector, self.filtered)
+            detected = self.stages.run_into(self.filtered, np.ascontiguousarray(clean, dtype=np.float64), times, first,
+                                            detector)
+            env = self.stages.envelope(n) if detector is None or self.envelope_ring is not None else None
         else:
             filt = self.bandpass.process(clean)
             env = self.envelope.process(filt)

@@ -355,15 +355,33 @@ class FusedStages:
             return out[0, :n], out[1, :n], []
         return out[0, :n], out[1, :n], _events(detector._ev, detector._evf, m, times)
 
+    def run_into(self, ring: RingBuffer, x: np.ndarray, times: np.ndarray, first_index: int,
+                 detector: KernelBurstDetector | None) -> list:
+        """The chain's lean entry: `process(x, times, first_index, detector, ring)` for a non-empty chunk the
+        caller has checked (channels, one float64 time per sample, float64 C-ordered); returns only the events.
+        The envelope is then `envelope(n)`."""
+        n = x.shape[0]
+        if n > self._out.shape[1]:
+            self._out = np.empty((2, n, self.channels))
+        if self._zs is None:
+            self._zs = self._prime(x[0])
+        m = ring.write_through(n, self._run, x, times, first_index, detector)
+        return _events(detector._ev, detector._evf, m, times) if m else []
+
+    def envelope(self, n: int) -> np.ndarray:
+        """The last chunk's envelope (a view the next call overwrites)."""
+        return self._out[1, :n]
+
     def _run(self, x, times, first_index, detector, ring, ring_times, start) -> int:
         if times is None:
             times = _NO_TIMES
         if detector is None:
             return _chunk(x, times, first_index, self._coef, self._n_bp, self._zs, self._out, ring, ring_times, start,
                           False, _NO_DET_I, _NO_DET_F, _NO_EV, _NO_EVF)
-        ev, evf = detector._buffers(x.shape[0])
+        if detector._ev.shape[0] < 2 * x.shape[0] + 4:
+            detector._buffers(x.shape[0])
         return _chunk(x, times, first_index, self._coef, self._n_bp, self._zs, self._out, ring, ring_times, start,
-                      True, detector._ist, detector._fs, ev, evf)
+                      True, detector._ist, detector._fs, detector._ev, detector._evf)
 
 
 _NO_RING = np.zeros((0, 1), dtype=np.float32)
