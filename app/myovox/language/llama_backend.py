@@ -362,6 +362,8 @@ def _log_softmax32(x: np.ndarray) -> np.ndarray:
     return x - np.float32(m + np.log(np.exp(x - m).sum()))
 
 
+_ABORT_MESSAGES = (b"decode: removing memory module entries", b"compute_async failed with error 1",
+                   b"failed to compute graph, compute status: 1")
 _LOG_CALLBACK = None  # kept referenced: llama.cpp calls it from C for the life of the process
 
 
@@ -379,8 +381,8 @@ def _quiet_llama_log(llama_cpp) -> None:
     @llama_cpp.llama_log_callback
     def callback(level, text, user_data):  # noqa: ARG001
         if level != 5:
-            # A pass abandoned at the deadline (our abort callback) is expected: not a problem to report.
-            shown[0] = level in (3, 4) and not text.startswith(b"decode: removing memory module entries")
+            # A pass abandoned at the deadline (our abort callback; ggml status 1 = aborted) is expected.
+            shown[0] = level in (3, 4) and not any(m in text for m in _ABORT_MESSAGES)
         if shown[0]:
             sys.stderr.write(text.decode("utf-8", "replace"))
 
