@@ -1,5 +1,6 @@
 """The compiled kernel (signal/kernel.py) must give exactly what the numpy/scipy reference stages give."""
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -222,3 +223,19 @@ def test_without_numba_the_chain_runs_the_reference_path_and_says_so(monkeypatch
     events = feed(chain, x, t, list(range(0, len(x), 10)) + [len(x)])
     assert sum(isinstance(e, Burst) for e in events) >= 1
     assert sum(isinstance(e, Burst) for e in events) == sum(isinstance(e, BurstEnd) for e in events)
+
+
+@pytest.mark.parametrize("make", [BurstDetector, kernel.KernelBurstDetector], ids=["reference", "kernel"])
+def test_hysteresis_one_with_a_score_above_k_but_rounded_below_the_off_level_ends(make):
+    """With hysteresis 1 the off-level and k can round apart: a sample "on" by its score but not above the
+    off-level once restarted the same candidate forever. Values found by search; profiles allow 1.0."""
+    thr = Threshold((1.2739233746429086,), (0.5468755603901019,), 5.056378869683274, 1.0, 100)
+    env = np.full((50, 1), 4.03913340254562)
+    assert ((env - 1.2739233746429086) / 0.5468755603901019 > thr.k).all()
+    det = make(thr, 5, 10)
+    assert not (env > det._off_level).any()  # the rounding case itself
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(det.process(env, 0, np.arange(50) / 100.0)), daemon=True)
+    worker.start()
+    worker.join(60.0)  # liveness guard only: before the fix this never returned
+    assert result == [[]]

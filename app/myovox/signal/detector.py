@@ -88,7 +88,9 @@ class BurstDetector:
             return []  # the common case at rest: nothing near threshold in this chunk
         k = self.threshold.k
         z = self.scores(env)
-        on = (z > k).sum(axis=1) >= self.min_channels
+        # "On" implies above the off-level; with hysteresis 1 rounding could split the two, and a sample
+        # that is on but already "dropped" would restart the same candidate forever.
+        on = ((z > k).sum(axis=1) >= self.min_channels) & above_off
         zmax = z.max(axis=1)
         events: list = []
         pos = 0

@@ -172,8 +172,9 @@ if numba is not None:
                     if start == n:
                         break
                     ist[_I_ARMED] = 1
-                while start < n and not _on(env, start, fs, ch, min_channels, k):
-                    start += 1
+                while start < n and not (_on(env, start, fs, ch, min_channels, k)
+                                         and _above(env, start, fs, ch, min_channels)):
+                    start += 1  # "on" implies above the off-level (see BurstDetector.process)
                 if start == n:
                     break
                 ist[_I_STATE] = _CANDIDATE
