@@ -56,7 +56,9 @@ def myo():
 
 def test_replayed_real_clip_reaches_bursts_and_windows(myo, stream_name):
     rec = read_recording(DEMO_CLIP)
-    replay = ReplayOutlet(rec, myo, speed=8.0, name=stream_name, source_id=stream_name)
+    # The clock starts when the inlet is connected: samples pushed before it are not delivered, and a
+    # slow resolve on a loaded machine would otherwise cut the opening rest (and the ring count short).
+    replay = ReplayOutlet(rec, myo, speed=8.0, name=stream_name, source_id=stream_name, wait_for_listener=True)
     acq = Acquisition(myo, predicate=f"name='{stream_name}'")
     col = Collector(acq)
     acq.start()
