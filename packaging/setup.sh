@@ -43,4 +43,9 @@ fi
 echo "== installing myovox and its dependencies (first run compiles llama.cpp: ~5 min)"
 CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" \
     "$VENV/bin/python" -m pip install -q -e ".[dev,train]"
+# The signal chain's numba kernel compiles once (~15 s) into numba's cache; doing it here keeps the
+# first bedside start as quick as the later ones. A failure only means the reference path is used.
+echo "== compiling the signal kernel (once)"
+"$VENV/bin/python" -c "from myovox.signal import kernel; raise SystemExit(0 if kernel.warm_up() else 1)" \
+    || echo "!! the signal kernel did not compile: the slower reference path will be used" >&2
 echo "== set-up complete"
