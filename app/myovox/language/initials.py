@@ -294,7 +294,7 @@ def _finish_with_ngram(res: Expansion, beams: list[Beam], rest: str, prior, comp
     res.complete = False
     res.reason = "deadline"
     scored = []
-    for b in beams:
+    for b in beams[:n]:  # the best beams only: this runs on the deadline's margin
         got = complete(b.words, rest)
         if got is None:
             continue

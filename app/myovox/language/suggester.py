@@ -260,8 +260,8 @@ class LanguageSuggester:
         forms = self._form_index(gen)
         ngram = self.ngram
 
-        def complete(history, rest):
-            got = ngram.expand_abbreviation(rest, list(history)[-2:], n=1)
+        def complete(history, rest):  # runs after the deadline has stopped the model: a narrow, quick beam
+            got = ngram.expand_abbreviation(rest, list(history)[-2:], n=1, beam=4, per_letter=20)
             return (got[0][0].split(), got[0][1]) if got else None
 
         self.last.llm_used = True
