@@ -102,8 +102,11 @@ def test_letters_word_candidate_and_explicit_speak(mode, suggester):
     activate(m, B.CANDIDATE, "the", suggester)
     assert m.message == "the "
     spoken = [o for o in activate(m, B.SPEAK, "", suggester) if isinstance(o, Speak)]
+    if mode == STEP:  # stepping asks for a second selection in a row
+        assert spoken == [] and m.state.speak_armed and m.highlighted().caption == "say it? select again"
+        spoken = [o for o in act(m, "select", suggester) if isinstance(o, Speak)]
     assert [s.text for s in spoken] == ["the"]
-    assert m.message == "" and m.state.conversation == ("the",)
+    assert m.message == "" and m.state.conversation == ("the",) and not m.state.speak_armed
 
 
 def test_tiles_are_labels_for_the_language_layer_and_a_phrase_goes_into_the_message(suggester):
@@ -146,6 +149,8 @@ def test_undo_restores_the_previous_message_exactly(mode, suggester):
     contents = [m.state.content]
     for kind, value in script:
         activate(m, kind, value, suggester)
+        if m.state.speak_armed:
+            act(m, "select", suggester)  # step mode: the confirming selection
         contents.append(m.state.content)
     assert contents[-2].message == "o" and contents[-1].message == ""
     while len(contents) > 1:
@@ -174,3 +179,13 @@ def test_a_stray_select_right_after_a_selection_never_calls_for_help(mode, sugge
         stray = m.clone()
         out = act(stray, "select", suggester)
         assert not any(isinstance(o, CallForHelp) for o in out)
+
+
+def test_in_step_mode_a_single_misread_select_on_speak_does_not_speak(suggester):
+    m = make(STEP)
+    activate(m, B.LETTER, "t", suggester)
+    activate(m, B.SPEAK, "", suggester)  # e.g. a "next" misread as "select" while passing SPEAK
+    assert m.state.speak_armed and m.message == "t"
+    assert act(m, "next", suggester) == []  # the patient's next step cancels: nothing was said
+    assert not m.state.speak_armed and m.message == "t"
+    assert m.highlighted().caption != "say it? select again"

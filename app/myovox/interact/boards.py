@@ -23,6 +23,8 @@ TO_LETTERS = "to_letters"
 TO_PHRASES = "to_phrases"
 EXIT_ROW = "exit_row"
 
+SPEAK_CONFIRM = "confirm"  # value of the SPEAK cell while it waits for the confirming selection
+
 LETTERS_BOARD = "letters"
 PHRASES_BOARD = "phrases"
 
@@ -36,6 +38,8 @@ class Cell:
     def caption(self) -> str:
         if self.kind in (LETTER, TILE, CANDIDATE):
             return self.value
+        if self.kind == SPEAK and self.value == SPEAK_CONFIRM:
+            return "say it? select again"
         return {SPACE: "space", HELP: "CALL FOR HELP", EXIT_ROW: "back"}.get(self.kind, self.kind.replace("_", " "))
 
 
@@ -74,12 +78,16 @@ LETTER_CONTROLS: Row = (Cell(UNDO), Cell(SPEAK), Cell(DELETE), Cell(CLEAR), Cell
 PHRASE_CONTROLS: Row = (Cell(UNDO), Cell(SPEAK), Cell(CLEAR), Cell(TO_LETTERS))
 
 
-def screen_rows(board: str, candidates: tuple[str, ...]) -> tuple[Row, ...]:
-    """The rows shown for `board` with these candidate texts (the candidate row is omitted while empty)."""
+def screen_rows(board: str, candidates: tuple[str, ...], speak_armed: bool = False) -> tuple[Row, ...]:
+    """The rows shown for `board` with these candidate texts (the candidate row is omitted while empty);
+    while a speak waits for its confirmation the SPEAK cell says so."""
     if board not in (LETTERS_BOARD, PHRASES_BOARD):
         raise ValueError(f"unknown board {board!r}")
     rows: list[Row] = [HELP_ROW]
-    rows.append(LETTER_CONTROLS if board == LETTERS_BOARD else PHRASE_CONTROLS)
+    controls = LETTER_CONTROLS if board == LETTERS_BOARD else PHRASE_CONTROLS
+    if speak_armed:
+        controls = tuple(Cell(SPEAK, SPEAK_CONFIRM) if c.kind == SPEAK else c for c in controls)
+    rows.append(controls)
     if candidates:
         rows.append(tuple(Cell(CANDIDATE, text) for text in candidates))
     rows.extend(LETTER_ROWS if board == LETTERS_BOARD else PHRASE_ROWS)

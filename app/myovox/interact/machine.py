@@ -11,7 +11,10 @@ Modes follow how many gestures the patient's calibration found reliable:
   each selection the highlight rests on the control row (undo first), not on HELP: with two gestures
   a "step" misread as "select" is the commonest error (5 % at 95 % accuracy), and resting on HELP
   turned it into a false call for help every few phrases in the simulator. HELP stays one selection
-  away: the steps round to it (one pass down the rows) cost no selection.
+  away: the steps round to it (one pass down the rows) cost no selection. For the same reason SPEAK asks
+  for a second selection in a row (the cell then reads "say it? select again"; any other gesture
+  cancels): leaving the control row passes SPEAK, and a misread step there spoke for the patient
+  (7 times in 30 simulated phrases at 95 %).
 - DIRECT (4+ gestures): next, previous, select, back, plus optional shortcut gestures; after each
   selection the highlight rests on the candidate row (see `_home_row`).
 """
@@ -111,6 +114,7 @@ class SpellerState:
     previous_highlight: Highlight | None = None  # before the last automatic advance (scan)
     previous_since: float = 0.0
     advance_due: float | None = None  # scan mode: when the highlight moves next
+    speak_armed: bool = False  # step mode: SPEAK was selected once and waits for the confirming selection
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class Speller:
 
     def __init__(self, config: SpellerConfig, state: SpellerState | None = None):
         self.config = config
+        self._confirming = False
         self.state = state if state is not None else SpellerState(highlight=Highlight(ROWS, self._home_row()))
 
     def _home_row(self) -> int:
@@ -155,7 +160,7 @@ class Speller:
     # -- what is on screen ------------------------------------------------------------------------
     def rows(self, state: SpellerState | None = None) -> tuple[B.Row, ...]:
         s = state or self.state
-        return B.screen_rows(s.content.board, tuple(c.text for c in s.choices))
+        return B.screen_rows(s.content.board, tuple(c.text for c in s.choices), s.speak_armed)
 
     def row_cells(self, row: int, state: SpellerState | None = None) -> B.Row:
         """The cells scanned inside a row; scanning modes end each row with an exit back to the rows."""
@@ -212,7 +217,8 @@ class Speller:
         role = self.config.roles.get(d.label)
         if role is None:
             return []
-        s = replace(self.state, now=max(self.state.now, d.time))
+        self._confirming = self.state.speak_armed  # only the very next gesture can confirm a speak
+        s = replace(self.state, now=max(self.state.now, d.time), speak_armed=False)
         mode = self.config.mode
         if mode == SCAN:
             if role == "select":
@@ -301,6 +307,9 @@ class Speller:
                 new = _apply_choice(c, choice)
         elif cell.kind == B.SPEAK:
             text = " ".join(c.message.split())
+            if text and self.config.mode == STEP and not self._confirming:
+                self.state = replace(s, speak_armed=True)  # the highlight stays on SPEAK for the confirmation
+                return out
             if text:
                 out.append(Speak(text, t))
                 s = replace(s, conversation=(s.conversation + (text,))[-self.config.context_turns:])
