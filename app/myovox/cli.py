@@ -11,7 +11,7 @@ import sys
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("myovox.run", "start myovox (until the app lands: replay the demo clip and monitor bursts)"),
+    "run": ("myovox.run", "the bedside app (on the embedded demo recording replayed over LSL unless --profile names hardware)"),
     "profiles": ("myovox.profiles.cli", "list the device profiles and check they load"),
     "replay": ("myovox.stream.replay", "publish a recording as a live LSL stream, paced in real time"),
     "monitor": ("myovox.stream.monitor", "connect to an LSL EMG stream and print bursts and stream state"),
