@@ -9,7 +9,8 @@ import pytest
 from myovox.data.recordings import shared_data_dir
 
 if os.environ.get("CI"):
-    # CI installs the dev and train extras: a missing one must fail the run, not quietly skip its tests.
+    # CI installs the dev and train extras and llama.cpp: a missing one must fail the run, not quietly skip its tests.
+    import llama_cpp  # noqa: F401
     import onnx  # noqa: F401
     import pytestqt  # noqa: F401
     import torch  # noqa: F401

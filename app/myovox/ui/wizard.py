@@ -19,7 +19,7 @@ class CalibrationWizard(QDialog):
     finished_calibration = Signal(object, str, object)
 
     def __init__(self, runner, parent=None):
-        """`runner` is a `bedside.calibration_runner.CalibrationRunner` bound to the live session."""
+        """`runner` is a `bedside.calibration.CalibrationRunner` bound to the live session."""
         super().__init__(parent)
         self.runner = runner
         self.setWindowTitle("Calibrate gestures")
