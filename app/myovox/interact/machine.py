@@ -144,7 +144,6 @@ class Speller:
 
     def __init__(self, config: SpellerConfig, state: SpellerState | None = None):
         self.config = config
-        self._confirming = False
         self.state = state if state is not None else SpellerState(highlight=Highlight(ROWS, self._home_row()))
 
     def _home_row(self) -> int:
@@ -217,8 +216,7 @@ class Speller:
         role = self.config.roles.get(d.label)
         if role is None:
             return []
-        self._confirming = self.state.speak_armed  # only the very next gesture can confirm a speak
-        s = replace(self.state, now=max(self.state.now, d.time), speak_armed=False)
+        s = replace(self.state, now=max(self.state.now, d.time), speak_armed=False)  # only the next gesture confirms
         mode = self.config.mode
         if mode == SCAN:
             if role == "select":
@@ -307,7 +305,8 @@ class Speller:
                 new = _apply_choice(c, choice)
         elif cell.kind == B.SPEAK:
             text = " ".join(c.message.split())
-            if text and self.config.mode == STEP and not self._confirming:
+            # self.state is still the state before this decision: was SPEAK waiting for its confirmation?
+            if text and self.config.mode == STEP and not self.state.speak_armed:
                 self.state = replace(s, speak_armed=True)  # the highlight stays on SPEAK for the confirmation
                 return out
             if text:
