@@ -67,21 +67,17 @@ class RollBaseline:
 
 
 class OursWithRing:
-    """What the live source does per chunk: guard, write the ring, then run the chain.
+    """What the live source does per chunk (`Acquisition`): the chain guards the chunk, writes it into the
+    source's raw ring, filters and detects.
 
     `fused=False`: the numpy/scipy reference stages instead of the compiled kernel (same results)."""
 
     def __init__(self, profile, capacity, fused=True):
-        from myovox.signal.guard import SampleGuard
-
         self.ring = RingBuffer(capacity, profile.channels)
-        self.guard = SampleGuard(profile.channels, profile.valid_range, fused=fused)
-        self.chain = SignalChain(profile, repair=False, raw_ring=self.ring, fused=fused)
+        self.chain = SignalChain(profile, raw_ring=self.ring, fused=fused)
 
     def process(self, chunk, times):
-        clean, _ = self.guard.process(chunk)
-        self.ring.write(clean, times)
-        return self.chain.process(clean, times)
+        return self.chain.process(chunk, times)
 
 
 def rtf(make, x, rate, chunk, repeats=5):

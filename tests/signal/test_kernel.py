@@ -187,6 +187,38 @@ def test_a_kernel_chain_repairs_bad_chunks_like_the_reference():
     assert sum(isinstance(e, SignalFault) for e in events) >= 2
 
 
+@pytest.mark.parametrize("fused", [True, False])
+def test_a_chain_that_writes_the_sources_ring_equals_guarding_and_writing_it_first(fused):
+    """The live path (`Acquisition`): the chain repairs float32 chunks as pulled and writes the source's ring in
+    its own pass. It must hold and emit exactly what the old arrangement did (the source guards and writes its
+    ring, then hands the repaired chunk to a chain with repair=False)."""
+    p = PROFILES["delsys_2k"]
+    x = (0.01 * synthetic(p.rate_hz, p.channels, 6.0, seed=11)).astype(np.float32)  # mV, within range
+    x[3000:3040, 4] = np.nan
+    x[5000, 0] = np.inf
+    x[7000:7003, 9] = 1e9  # beyond the profile's range
+    t = np.arange(len(x)) / p.rate_hz + 50.0
+    from myovox.stream.ring import RingBuffer
+
+    source_ring, old_ring = RingBuffer(30000, p.channels), RingBuffer(30000, p.channels)
+    chain = SignalChain(p, raw_ring=source_ring, fused=fused)
+    guard = SampleGuard(p.channels, p.valid_range, fused=False)
+    old = SignalChain(p, repair=False, raw_ring=old_ring, fused=False)
+    got, expected = [], []
+    for s in range(0, len(x), 20):
+        got.extend(chain.process(x[s : s + 20], t[s : s + 20]))
+        clean, fault = guard.process(x[s : s + 20], s, float(t[s]))
+        old_ring.write(clean, t[s : s + 20])
+        expected.extend(([fault] if fault else []) + old.process(clean, t[s : s + 20]))
+    assert sum(isinstance(e, OnsetWindow) for e in expected) >= 2
+    assert sum(isinstance(e, SignalFault) for e in expected) == 4  # the NaN run spans two chunks
+    assert_same_events(got, expected)
+    assert source_ring.total == old_ring.total == len(x)
+    np.testing.assert_array_equal(source_ring.latest(30000)[0], old_ring.latest(30000)[0])
+    np.testing.assert_array_equal(source_ring.latest(30000)[1], old_ring.latest(30000)[1])
+    assert np.isfinite(source_ring.latest(30000)[0]).all()
+
+
 @pytest.mark.realdata
 def test_the_kernel_chain_equals_the_reference_on_real_recordings(shared_data):
     from myovox.data.recordings import read_cote_allard, read_flexemg, read_myo_readings

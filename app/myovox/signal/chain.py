@@ -25,13 +25,15 @@ class SignalChain:
         self, profile: DeviceProfile, threshold: Threshold | None = None, history_s: float = 3.0, repair: bool = True,
         raw_ring: RingBuffer | None = None, keep_envelope: bool = False, fused: bool = True,
     ):
-        """`repair=False` when the source has already run the samples through a `SampleGuard`;
-        `raw_ring` is that source's ring (already written, same sample indices), so raw windows are
-        read from it instead of from a second copy. `fused=False` runs the reference stages even when
-        the compiled kernel is available (it compiles, or loads from its cache, here and not on the first chunk)."""
+        """Raw windows are cut from `raw_ring` (an acquisition source's ring, same sample indices) or, without
+        one, from a ring of the chain's own. With `repair=True` the chain guards every chunk and writes the
+        raw ring itself (in the same compiled call as the filters: the live source hands its chunks over
+        untouched); `repair=False` means the caller has already guarded the samples and written `raw_ring`.
+        `fused=False` runs the reference stages even when the compiled kernel is available (it compiles, or
+        loads from its cache, here and not on the first chunk)."""
         self.profile = profile
         ch = profile.channels
-        self.guard = SampleGuard(ch, profile.valid_range) if repair else None
+        self.guard = SampleGuard(ch, profile.valid_range, fused=fused) if repair else None
         det = profile.detector
         sos_bp = design_emg_sos(profile.filter, profile.rate_hz)
         self.fused = fused and kernel.fused_available()
@@ -53,9 +55,9 @@ class SignalChain:
         self.pre = profile.samples(profile.pre_onset_ms) if profile.pre_onset_ms else 0
         hist = self._history_samples(profile, history_s)
         self.filtered = RingBuffer(hist, ch)
-        self._max_chunk = self._max_chunk_for(profile, history_s)
-        self._own_raw = raw_ring is None
         self.raw = RingBuffer(hist, ch) if raw_ring is None else raw_ring
+        self._writes_raw = raw_ring is None or repair
+        self._max_chunk = min(self._max_chunk_for(profile, history_s), self.raw.capacity)
         self._pending: list[Burst] = []
         # The caregiver's panel plots the envelope; the detector alone does not need it kept.
         self.envelope_ring = RingBuffer(hist, ch) if keep_envelope else None
@@ -149,17 +151,17 @@ class SignalChain:
         if self.stages is not None:
             # One kernel call: filters, envelope, the filtered ring and, once a threshold is set, the detector.
             detected = self.stages.run_into(self.filtered, np.ascontiguousarray(clean, dtype=np.float64), times, first,
-                                            detector)
+                                            detector, self.raw if self._writes_raw else None)
             env = self.stages.envelope(n) if detector is None or self.envelope_ring is not None else None
         else:
             filt = self.bandpass.process(clean)
             env = self.envelope.process(filt)
             self.filtered.write(filt, times)
+            if self._writes_raw:
+                self.raw.write(clean, times)
             detected = None
         if self.envelope_ring is not None:
             self.envelope_ring.write(env, times)
-        if self._own_raw:
-            self.raw.write(clean, times)
         self.index += n
 
         if detector is None:

@@ -217,21 +217,29 @@ if numba is not None:
         return m
 
     @_jit
-    def _chunk(x, times, first_index, coef, n_bp, zs, out, ring, ring_times, start, detect, ist, fs, ev, evf):
-        """One chunk: filters and envelope; the filtered samples and their times into a ring's storage from row
-        `start` (unless it is empty); then (if `detect`) the detector over the whole chunk."""
-        n = x.shape[0]
-        _filter_envelope(x, n, coef, n_bp, zs, out)
+    def _to_ring(src, n, times, ring, ring_times, start):
+        """src[:n] and their times into a ring's storage from row `start`, wrapping (nothing if it is empty)."""
         cap = ring.shape[0]
-        if cap:
-            r = start
-            for i in range(n):
-                for c in range(x.shape[1]):
-                    ring[r, c] = out[0, i, c]  # to the ring's dtype, as numpy's assignment casts
-                ring_times[r] = times[i]
-                r += 1
-                if r == cap:
-                    r = 0
+        if cap == 0:
+            return
+        r = start
+        for i in range(n):
+            for c in range(src.shape[1]):
+                ring[r, c] = src[i, c]  # to the ring's dtype, as numpy's assignment casts
+            ring_times[r] = times[i]
+            r += 1
+            if r == cap:
+                r = 0
+
+    @_jit
+    def _chunk(x, times, first_index, coef, n_bp, zs, out, raw, raw_times, raw_start, ring, ring_times, start, detect,
+               ist, fs, ev, evf):
+        """One chunk: the (already guarded) samples into the raw ring; filters and envelope; the filtered samples
+        into their ring; then (if `detect`) the detector over the whole chunk. An empty ring is skipped."""
+        n = x.shape[0]
+        _to_ring(x, n, times, raw, raw_times, raw_start)
+        _filter_envelope(x, n, coef, n_bp, zs, out)
+        _to_ring(out[0], n, times, ring, ring_times, start)
         if not detect:
             return 0
         return _detect(out[1], n, times, first_index, ist, fs, ev, evf)
@@ -285,6 +293,7 @@ def warm_up() -> bool:
         det = KernelBurstDetector(Threshold((0.0,) * ch, (1.0,) * ch, 1.0, 0.5, 10), 1, 0, 1, _check=False)
         det.process(np.ones((4, ch)), 0, np.arange(4.0))
         stages.process(x, np.arange(4.0), 4, det, RingBuffer(8, ch))
+        stages.run_into(RingBuffer(8, ch), x, np.arange(4.0), 8, det, raw=RingBuffer(8, ch))
     except Exception:  # a broken llvmlite or compiler: log it, keep the bedside app running on the reference path
         log.exception("the numba signal kernel failed to compile; the signal chain runs the numpy/scipy reference path")
         _status = False
@@ -348,41 +357,45 @@ class FusedStages:
         if self._zs is None:
             self._zs = self._prime(x[0])
         if ring is None:
-            m = self._run(x, times, first_index, detector, _NO_RING, _NO_TIMES, 0)
+            m = self._run(x, times, first_index, detector, _NO_RING, _NO_TIMES, 0, _NO_RING, _NO_TIMES, 0)
         else:
-            m = ring.write_through(n, self._run, x, times, first_index, detector)
+            m = ring.write_through(n, self._run, x, times, first_index, detector, _NO_RING, _NO_TIMES, 0)
         out = self._out
         if not m:
             return out[0, :n], out[1, :n], []
         return out[0, :n], out[1, :n], _events(detector._ev, detector._evf, m, times)
 
     def run_into(self, ring: RingBuffer, x: np.ndarray, times: np.ndarray, first_index: int,
-                 detector: KernelBurstDetector | None) -> list:
+                 detector: KernelBurstDetector | None, raw: RingBuffer | None = None) -> list:
         """The chain's lean entry: `process(x, times, first_index, detector, ring)` for a non-empty chunk the
-        caller has checked (channels, one float64 time per sample, float64 C-ordered); returns only the events.
-        The envelope is then `envelope(n)`."""
+        caller has checked (channels, one float64 time per sample, float64 C-ordered, no longer than either
+        ring); returns only the events. With `raw`, the same call writes `x` there too (as `raw.write(x, times)`),
+        both rings under their locks. The envelope is then `envelope(n)`."""
         n = x.shape[0]
         if n > self._out.shape[1]:
             self._out = np.empty((2, n, self.channels))
         if self._zs is None:
             self._zs = self._prime(x[0])
-        m = ring.write_through(n, self._run, x, times, first_index, detector)
+        if raw is None:
+            m = ring.write_through(n, self._run, x, times, first_index, detector, _NO_RING, _NO_TIMES, 0)
+        else:  # raw's storage, then ring's, are appended to the arguments by the nested write_through calls
+            m = raw.write_through(n, ring.write_through, n, self._run, x, times, first_index, detector)
         return _events(detector._ev, detector._evf, m, times) if m else []
 
     def envelope(self, n: int) -> np.ndarray:
         """The last chunk's envelope (a view the next call overwrites)."""
         return self._out[1, :n]
 
-    def _run(self, x, times, first_index, detector, ring, ring_times, start) -> int:
+    def _run(self, x, times, first_index, detector, raw, raw_times, raw_start, ring, ring_times, start) -> int:
         if times is None:
             times = _NO_TIMES
         if detector is None:
-            return _chunk(x, times, first_index, self._coef, self._n_bp, self._zs, self._out, ring, ring_times, start,
-                          False, _NO_DET_I, _NO_DET_F, _NO_EV, _NO_EVF)
+            return _chunk(x, times, first_index, self._coef, self._n_bp, self._zs, self._out, raw, raw_times, raw_start,
+                          ring, ring_times, start, False, _NO_DET_I, _NO_DET_F, _NO_EV, _NO_EVF)
         if detector._ev.shape[0] < 2 * x.shape[0] + 4:
             detector._buffers(x.shape[0])
-        return _chunk(x, times, first_index, self._coef, self._n_bp, self._zs, self._out, ring, ring_times, start,
-                      True, detector._ist, detector._fs, detector._ev, detector._evf)
+        return _chunk(x, times, first_index, self._coef, self._n_bp, self._zs, self._out, raw, raw_times, raw_start,
+                      ring, ring_times, start, True, detector._ist, detector._fs, detector._ev, detector._evf)
 
 
 _NO_RING = np.zeros((0, 1), dtype=np.float32)

@@ -32,10 +32,10 @@ class Acquisition:
     def _build(self, profile: DeviceProfile, threshold: Threshold | None) -> None:
         self.profile = profile
         self.source = LslSource(profile, on_chunk=self._on_chunk, on_event=self._emit,
-                                predicate=self._predicate, **self._source_options)
-        # The source repairs samples and keeps the raw ring; the chain filters and detects on top of it.
-        self.chain = SignalChain(profile, threshold, repair=False, raw_ring=self.source.ring,
-                                 keep_envelope=self._keep_envelope)
+                                predicate=self._predicate, consumer_guards=True, **self._source_options)
+        # The source pulls and keeps the raw ring; the chain repairs each chunk, writes it into that ring,
+        # filters and detects, in one compiled call per chunk.
+        self.chain = SignalChain(profile, threshold, raw_ring=self.source.ring, keep_envelope=self._keep_envelope)
 
     def _emit(self, event) -> None:
         try:

@@ -40,6 +40,9 @@ class LslSource:
 
     `on_chunk(samples, timestamps)` receives every repaired chunk (float64, samples x channels) in the
     worker thread; `on_event(event)` receives `StreamStatus` changes and `SignalFault` reports.
+    With `consumer_guards=True` it receives the chunks as pulled instead, and the consumer repairs them and
+    writes `ring` (a `SignalChain` built with `raw_ring=source.ring` does both in the compiled pass that
+    filters them; one copy of the samples fewer per chunk).
     A stream that does not match the profile (channels, rate, format) is refused, never read.
     """
 
@@ -53,10 +56,12 @@ class LslSource:
         stall_after_s: float = 0.5,
         resolve_timeout_s: float = 0.5,
         pull_timeout_s: float = 0.02,
+        consumer_guards: bool = False,
     ):
         self.profile = profile
         self.predicate = predicate or default_predicate(profile)
         self.on_chunk = on_chunk
+        self.consumer_guards = consumer_guards and on_chunk is not None
         self.on_event = on_event
         self.ring = RingBuffer(max(1, int(buffer_seconds * profile.rate_hz)), profile.channels)
         self.guard = SampleGuard(profile.channels, profile.valid_range)
@@ -181,16 +186,20 @@ class LslSource:
             return
         ts = np.asarray(ts, dtype=np.float64)
         self._last_sample_local = now
-        clean, fault = self.guard.process(data[:n], self.ring.total, float(ts[0]))
         self._count_dropouts(ts)
-        self.ring.write(clean, ts)
+        if self.consumer_guards:
+            fault = None
+            self.on_chunk(data[:n], ts)  # repairs and writes self.ring
+        else:
+            clean, fault = self.guard.process(data[:n], self.ring.total, float(ts[0]))
+            self.ring.write(clean, ts)
         self._rate_hist.append((now, self.ring.total))
         if self._status.state != "connected":
             self._set_status("connected", f"receiving {stream_label(self._info)}",
                              name=self._info.name(), source_id=self._info.source_id())
         if fault is not None and self.on_event:
             self.on_event(fault)
-        if self.on_chunk:
+        if self.on_chunk and not self.consumer_guards:
             self.on_chunk(clean, ts)
 
     def _maybe_switch_stream(self) -> None:
