@@ -139,27 +139,39 @@ class SignalChain:
             return events
         first = self.index
         events: list = []
+        detector = self.detector
+        if self.stages is not None and chunk.dtype in kernel.GUARD_DTYPES and chunk.flags.c_contiguous:
+            # The common live case in one compiled call: guard test, raw ring, filters, filtered ring, detector.
+            detected = self.stages.run_into(self.filtered, chunk, times, first, detector,
+                                            self.raw if self._writes_raw else None, self.guard, self.profile.scale)
+            if detected is not None:
+                return self._after_kernel(n, times, first, detector, detected, events)
         if self.guard is not None:
             clean, fault = self.guard.process(chunk, first, float(times[0]))
             if fault is not None:
                 events.append(fault)
         else:
             clean = np.asarray(chunk, dtype=np.float64)
+        if self.stages is not None:
+            # repaired (or from a dtype the kernel is not compiled for): the same call, scaled in it, unchecked
+            detected = self.stages.run_into(self.filtered, np.ascontiguousarray(clean, dtype=np.float64), times, first,
+                                            detector, self.raw if self._writes_raw else None, None, self.profile.scale)
+            return self._after_kernel(n, times, first, detector, detected, events)
         if self.profile.scale != 1.0:
             clean = clean * self.profile.scale
-        detector = self.detector
-        if self.stages is not None:
-            # One kernel call: filters, envelope, the filtered ring and, once a threshold is set, the detector.
-            detected = self.stages.run_into(self.filtered, np.ascontiguousarray(clean, dtype=np.float64), times, first,
-                                            detector, self.raw if self._writes_raw else None)
-            env = self.stages.envelope(n) if detector is None or self.envelope_ring is not None else None
-        else:
-            filt = self.bandpass.process(clean)
-            env = self.envelope.process(filt)
-            self.filtered.write(filt, times)
-            if self._writes_raw:
-                self.raw.write(clean, times)
-            detected = None
+        filt = self.bandpass.process(clean)
+        env = self.envelope.process(filt)
+        self.filtered.write(filt, times)
+        if self._writes_raw:
+            self.raw.write(clean, times)
+        return self._after_stages(n, times, first, detector, env, None, events)
+
+    def _after_kernel(self, n, times, first, detector, detected, events) -> list:
+        env = self.stages.envelope(n) if detector is None or self.envelope_ring is not None else None
+        return self._after_stages(n, times, first, detector, env, detected, events)
+
+    def _after_stages(self, n, times, first, detector, env, detected, events) -> list:
+        """The envelope ring, the rest capture (until a threshold is set), bursts and their windows."""
         if self.envelope_ring is not None:
             self.envelope_ring.write(env, times)
         self.index += n

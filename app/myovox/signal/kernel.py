@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from ..events import Burst, BurstEnd, Threshold
 from ..stream.ring import RingBuffer
 from .detector import BurstDetector
 from .filters import CausalFilter
+
+if TYPE_CHECKING:
+    from .guard import SampleGuard
 
 log = logging.getLogger(__name__)
 
@@ -232,14 +236,35 @@ if numba is not None:
                 r = 0
 
     @_jit
-    def _chunk(x, times, first_index, coef, n_bp, zs, out, raw, raw_times, raw_start, ring, ring_times, start, detect,
-               ist, fs, ev, evf):
-        """One chunk: the (already guarded) samples into the raw ring; filters and envelope; the filtered samples
-        into their ring; then (if `detect`) the detector over the whole chunk. An empty ring is skipped."""
+    def _chunk(x, times, first_index, coef, n_bp, zs, out, detect, ist, fs, ev, evf, check, low, high, scale, last,
+               raw, raw_times, raw_start, ring, ring_times, start):
+        """One chunk, as pulled: (if `check`) the guard's test, then the samples x `scale` into the raw ring,
+        filters and envelope, the filtered samples into their ring, and (if `detect`) the detector.
+
+        With `check`, a chunk with a value that is not finite or outside [low, high] is left untouched and -1
+        is returned (the guard's reference path repairs it; then it comes back unchecked); a good one updates
+        the guard's last row `last`, as `copy_checked` does. An empty ring is skipped. The rings come last so
+        that nested `RingBuffer.write_through` calls can append their storage.
+        """
         n = x.shape[0]
-        _to_ring(x, n, times, raw, raw_times, raw_start)
-        _filter_envelope(x, n, coef, n_bp, zs, out)
-        _to_ring(out[0], n, times, ring, ring_times, start)
+        ch = x.shape[1]
+        if check:
+            ok = True
+            for i in range(n):
+                for c in range(ch):
+                    v = np.float64(x[i, c])
+                    ok &= (low <= v) & (v <= high)  # NaN fails both
+            if not ok:
+                return -1
+            for c in range(ch):
+                last[c] = np.float64(x[n - 1, c])
+        filt = out[0]
+        for i in range(n):  # out[0] holds the scaled input until the filters run over it in place
+            for c in range(ch):
+                filt[i, c] = np.float64(x[i, c]) * scale  # x 1.0 is exact: the reference skips it
+        _to_ring(filt, n, times, raw, raw_times, raw_start)
+        _filter_envelope(filt, n, coef, n_bp, zs, out)
+        _to_ring(filt, n, times, ring, ring_times, start)
         if not detect:
             return 0
         return _detect(out[1], n, times, first_index, ist, fs, ev, evf)
@@ -293,7 +318,9 @@ def warm_up() -> bool:
         det = KernelBurstDetector(Threshold((0.0,) * ch, (1.0,) * ch, 1.0, 0.5, 10), 1, 0, 1, _check=False)
         det.process(np.ones((4, ch)), 0, np.arange(4.0))
         stages.process(x, np.arange(4.0), 4, det, RingBuffer(8, ch))
-        stages.run_into(RingBuffer(8, ch), x, np.arange(4.0), 8, det, raw=RingBuffer(8, ch))
+        guard = _WarmUpGuard(np.zeros(ch))
+        for dtype in GUARD_DTYPES:  # the live path: chunks as pulled, checked in the call
+            stages.run_into(RingBuffer(8, ch), x.astype(dtype), np.arange(4.0), 8, det, RingBuffer(8, ch), guard)
     except Exception:  # a broken llvmlite or compiler: log it, keep the bedside app running on the reference path
         log.exception("the numba signal kernel failed to compile; the signal chain runs the numpy/scipy reference path")
         _status = False
@@ -302,6 +329,13 @@ def warm_up() -> bool:
     log.info("numba signal kernel ready in %.2f s", warm_up_seconds)
     _status = True
     return True
+
+
+class _WarmUpGuard:
+    low, high = -1.0, 1.0
+
+    def __init__(self, last):
+        self._last = last
 
 
 class FusedStages:
@@ -322,9 +356,13 @@ class FusedStages:
         self._n_bp = self._bp.sos.shape[0]
         self._zs: np.ndarray | None = None
         self._out = np.empty((2, max(1, max_chunk), channels))
+        # `_tail`: the kernel's arguments after the chunk's own, kept between calls; `_key`: what they were made
+        # for (detector, guard, scale, the detector's event buffer), None when the state arrays were replaced
+        self._key: tuple | None = None
+        self._tail: tuple = ()
 
     def reset(self) -> None:
-        self._zs = None
+        self._zs = self._key = None
 
     def _prime(self, first: np.ndarray) -> np.ndarray:
         def rows(zi):  # (channels, sections, 2) -> (2 * sections, channels)
@@ -351,51 +389,72 @@ class FusedStages:
         if ring is not None and ring.channels != self.channels:
             raise ValueError(f"ring has {ring.channels} channels, the filters {self.channels}")
         if n > self._out.shape[1]:
-            self._out = np.empty((2, n, self.channels))
+            self._out, self._key = np.empty((2, n, self.channels)), None
         if n == 0:
             return self._out[0, :0], self._out[1, :0], []
         if self._zs is None:
-            self._zs = self._prime(x[0])
+            self._zs, self._key = self._prime(x[0]), None
+        head = self._arguments(x, times, first_index, detector, None, 1.0)
         if ring is None:
-            m = self._run(x, times, first_index, detector, _NO_RING, _NO_TIMES, 0, _NO_RING, _NO_TIMES, 0)
+            m = _chunk(*head, _NO_RING, _NO_TIMES, 0, _NO_RING, _NO_TIMES, 0)
         else:
-            m = ring.write_through(n, self._run, x, times, first_index, detector, _NO_RING, _NO_TIMES, 0)
+            m = ring.write_through(n, _chunk, *head, _NO_RING, _NO_TIMES, 0)
         out = self._out
         if not m:
             return out[0, :n], out[1, :n], []
         return out[0, :n], out[1, :n], _events(detector._ev, detector._evf, m, times)
 
     def run_into(self, ring: RingBuffer, x: np.ndarray, times: np.ndarray, first_index: int,
-                 detector: KernelBurstDetector | None, raw: RingBuffer | None = None) -> list:
-        """The chain's lean entry: `process(x, times, first_index, detector, ring)` for a non-empty chunk the
-        caller has checked (channels, one float64 time per sample, float64 C-ordered, no longer than either
-        ring); returns only the events. With `raw`, the same call writes `x` there too (as `raw.write(x, times)`),
-        both rings under their locks. The envelope is then `envelope(n)`."""
+                 detector: KernelBurstDetector | None, raw: RingBuffer | None = None, guard: SampleGuard | None = None,
+                 scale: float = 1.0) -> list | None:
+        """The chain's lean entry, for a chunk as pulled; returns the events, or None when `guard` must repair it.
+
+        The caller has checked the chunk: non-empty, the filters' channels, C-ordered float32 or float64, one
+        float64 time per sample, no longer than either ring. The samples x `scale` go to `raw` (if given, as
+        `raw.write` would), the filtered ones to `ring`, both under their locks. With a `guard`, the same call
+        checks the chunk; one that fails is left untouched (None): repair it with `guard.process` and pass the
+        result again without the guard. The envelope is then `envelope(n)`.
+        """
         n = x.shape[0]
         if n > self._out.shape[1]:
-            self._out = np.empty((2, n, self.channels))
+            self._out, self._key = np.empty((2, n, self.channels)), None
         if self._zs is None:
-            self._zs = self._prime(x[0])
+            if guard is not None:
+                return None  # the filters start from the first sample: it must be a repaired one
+            self._zs, self._key = self._prime(x[0].astype(np.float64) * scale), None
+        if detector is not None and detector._ev.shape[0] < 2 * n + 4:
+            detector._buffers(n)
+        made_for = self._key
+        if (made_for is None or made_for[0] is not detector or made_for[1] is not guard or made_for[2] != scale
+                or (detector is not None and made_for[3] is not detector._ev)):
+            self._tail = self._arguments(x, None, 0, detector, guard, scale)[3:]
+            self._key = (detector, guard, scale, None if detector is None else detector._ev)
         if raw is None:
-            m = ring.write_through(n, self._run, x, times, first_index, detector, _NO_RING, _NO_TIMES, 0)
-        else:  # raw's storage, then ring's, are appended to the arguments by the nested write_through calls
-            m = raw.write_through(n, ring.write_through, n, self._run, x, times, first_index, detector)
+            m = ring.write_through(n, _chunk, x, times, first_index, *self._tail, _NO_RING, _NO_TIMES, 0)
+        else:  # the rings' storage is appended to the arguments
+            m = raw.write_through_pair(ring, n, _chunk, x, times, first_index, *self._tail)
+        if m < 0:
+            return None
         return _events(detector._ev, detector._evf, m, times) if m else []
 
     def envelope(self, n: int) -> np.ndarray:
         """The last chunk's envelope (a view the next call overwrites)."""
         return self._out[1, :n]
 
-    def _run(self, x, times, first_index, detector, raw, raw_times, raw_start, ring, ring_times, start) -> int:
+    def _arguments(self, x, times, first_index, detector, guard, scale) -> tuple:
+        """`_chunk`'s arguments before the rings."""
         if times is None:
             times = _NO_TIMES
+        head = (x, times, first_index, self._coef, self._n_bp, self._zs, self._out)
         if detector is None:
-            return _chunk(x, times, first_index, self._coef, self._n_bp, self._zs, self._out, raw, raw_times, raw_start,
-                          ring, ring_times, start, False, _NO_DET_I, _NO_DET_F, _NO_EV, _NO_EVF)
-        if detector._ev.shape[0] < 2 * x.shape[0] + 4:
-            detector._buffers(x.shape[0])
-        return _chunk(x, times, first_index, self._coef, self._n_bp, self._zs, self._out, raw, raw_times, raw_start,
-                      ring, ring_times, start, True, detector._ist, detector._fs, detector._ev, detector._evf)
+            head += (False, _NO_DET_I, _NO_DET_F, _NO_EV, _NO_EVF)
+        else:
+            if detector._ev.shape[0] < 2 * x.shape[0] + 4:
+                detector._buffers(x.shape[0])
+            head += (True, detector._ist, detector._fs, detector._ev, detector._evf)
+        if guard is None:
+            return head + (False, 0.0, 0.0, float(scale), _NO_LAST)
+        return head + (True, guard.low, guard.high, float(scale), guard._last)
 
 
 _NO_RING = np.zeros((0, 1), dtype=np.float32)
@@ -404,6 +463,7 @@ _NO_DET_I = np.zeros(_I_HEADER, dtype=np.int64)
 _NO_DET_F = np.zeros(_F_HEADER)
 _NO_EV = np.zeros((1, _E_HEADER), dtype=np.int64)
 _NO_EVF = np.zeros((1, 2))
+_NO_LAST = np.zeros(1)
 
 
 def _state_field(array: str, i: int, cast):

@@ -64,7 +64,8 @@ class RingBuffer:
 
     def write_through(self, n: int, fill, *args):
         """Let `fill(*args, data, times, start)` write `n` new samples straight into the storage, from row
-        `start` on and wrapping at `capacity`, under the writers' lock; returns what `fill` returns.
+        `start` on and wrapping at `capacity`, under the writers' lock; returns what `fill` returns. A negative
+        number from `fill` means it wrote nothing: the ring then stays as it was.
 
         For a compiled producer (the signal kernel) that would otherwise fill a temporary for `write` to copy.
         """
@@ -72,7 +73,21 @@ class RingBuffer:
             raise ValueError(f"{n} samples do not fit a ring of {self.capacity}")
         with self._lock:
             result = fill(*args, self._data, self._times, self._total % self.capacity)
-            self._total += n
+            if not result < 0:
+                self._total += n
+        return result
+
+    def write_through_pair(self, other: "RingBuffer", n: int, fill, *args):
+        """`write_through` into this ring and `other` at once (both locks held): `fill(*args, data, times, start,
+        other_data, other_times, other_start)`; both advance by `n` unless `fill` returns a negative number."""
+        if not 0 <= n <= min(self.capacity, other.capacity):
+            raise ValueError(f"{n} samples do not fit rings of {self.capacity} and {other.capacity}")
+        with self._lock, other._lock:
+            result = fill(*args, self._data, self._times, self._total % self.capacity,
+                          other._data, other._times, other._total % other.capacity)
+            if not result < 0:
+                self._total += n
+                other._total += n
         return result
 
     def read(self, start: int, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
