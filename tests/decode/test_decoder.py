@@ -176,6 +176,11 @@ def test_missing_corrupt_and_mismatched_model_files(tmp_path):
     (tmp_path / "wrong.card.json").write_text(json.dumps(wrong))
     with pytest.raises(ModelCardError, match="input 'window'"):
         load_decoder(tmp_path / "wrong.card.json")
+    # head inputs the runtime does not know
+    odd = dict(card, head_inputs=["embedding", "wavelets"])
+    (tmp_path / "odd.card.json").write_text(json.dumps(odd))
+    with pytest.raises(ModelCardError, match="head_inputs"):
+        load_decoder(tmp_path / "odd.card.json")
     (tmp_path / "notjson.card.json").write_text("]")
     with pytest.raises(ModelCardError, match="not a readable JSON"):
         load_decoder(tmp_path / "notjson.card.json")

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from myovox.decode.calibration import best_ring_shift, confusion_matrix
-from myovox.decode.features import hudgins_features, prepare_windows, rich_features, rotate_ring, sliding_windows
+from myovox.decode.features import (
+    hudgins_features, prepare_windows, rich_features, rotate_ring, sliding_windows, spatial_features,
+)
 from myovox.decode.head import EmbeddingHead, MajorityVote, fit_temperature, reject, softmax
 from myovox.decode.lda import LinearDiscriminant
 from myovox.profiles import find_profile
@@ -29,6 +31,29 @@ def test_prepare_windows_equals_causal_filter_per_window():
     for i in range(4):
         one = CausalFilter(sos, 8).process(windows[i] - windows[i].mean(axis=0))
         np.testing.assert_allclose(batch[i], one, rtol=1e-10, atol=1e-10)
+
+
+def test_spatial_features_are_the_log_covariance():
+    from scipy.linalg import logm
+
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(3, 40, 8)) @ rng.normal(size=(8, 8))  # correlated channels
+    f = spatial_features(w)
+    assert f.shape == (3, 36)
+    for i in range(3):
+        c = w[i].T @ w[i] / 40
+        c += 1e-3 * np.trace(c) / 8 * np.eye(8)
+        ref = logm(c).real
+        iu = np.triu_indices(8)
+        np.testing.assert_allclose(f[i], ref[iu] * np.where(iu[0] == iu[1], 1.0, np.sqrt(2.0)), atol=1e-8)
+    # a gain on every channel only moves the diagonal (log of the variances)
+    g = spatial_features(2.0 * w) - f
+    iu = np.triu_indices(8)
+    np.testing.assert_allclose(g[:, iu[0] != iu[1]], 0.0, atol=1e-8)
+    np.testing.assert_allclose(g[:, iu[0] == iu[1]], np.log(4.0), atol=1e-8)
+    # a silent channel stays finite
+    w[:, :, 3] = 0.0
+    assert np.all(np.isfinite(spatial_features(w)))
 
 
 def test_hudgins_features_by_hand():

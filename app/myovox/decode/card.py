@@ -22,6 +22,10 @@ from .features import rich_features, window_operator
 CARD_SCHEMA = "myovox.model_card/1"
 
 
+#: The blocks a calibration head can be fitted on, named in a card's optional "head_inputs".
+HEAD_INPUTS = ("embedding", "hudgins", "rich", "spatial")
+
+
 class ModelCardError(ValueError):
     """A model card or model file that cannot be used; the message says which file and what is wrong."""
 
@@ -52,6 +56,8 @@ class ModelCard:
     labels: tuple[str, ...]  # the pre-training classes (the head learns the caregiver's own)
     embedding_dim: int
     raw: dict  # everything else (training data, licences, metrics, why)
+    #: what the calibration head classifies, in order (see GestureDecoder._head_inputs)
+    head_inputs: tuple[str, ...] = ("embedding", "hudgins", "rich")
 
     @property
     def window_ms(self) -> float:
@@ -145,9 +151,13 @@ def load_card(path: str | Path, verify_weights: bool = True) -> ModelCard:
             labels=tuple(d["labels"]),
             embedding_dim=int(d["outputs"]["embedding"]),
             raw=d,
+            head_inputs=tuple(d.get("head_inputs", ("embedding", "hudgins", "rich"))),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelCardError(f"{path}: model card is missing or has a bad field ({exc!r})") from exc
+    unknown = [k for k in card.head_inputs if k not in HEAD_INPUTS]
+    if unknown or card.head_inputs[:1] != ("embedding",):
+        raise ModelCardError(f"{path}: head_inputs must start with 'embedding' and use only {HEAD_INPUTS}; got {list(card.head_inputs)}")
     if card.window_scale.shape != (card.channels,) or card.feature_std.shape != card.feature_mean.shape:
         raise ModelCardError(f"{path}: normalisation does not match {card.channels} channels")
     if np.any(card.window_scale <= 0) or np.any(card.feature_std <= 0):

@@ -108,6 +108,36 @@ def rich_features(windows: np.ndarray) -> np.ndarray:
     )
 
 
+def spatial_features(windows: np.ndarray) -> np.ndarray:
+    """How the electrodes co-activate: the matrix logarithm of each window's channel covariance
+    (log-Euclidean tangent space), upper triangle with off-diagonals times sqrt(2).
+
+    `windows` are prepared windows (windows x samples x channels), divided by the card's
+    per-channel scale. A ridge of 1e-3 x the mean variance keeps a silent channel finite.
+    Returns (windows x channels*(channels+1)/2).
+    """
+    w = np.asarray(windows, dtype=np.float64)
+    n = w.shape[2]
+    c = np.matmul(w.transpose(0, 2, 1), w) / max(w.shape[1], 1)  # (windows, channels, channels)
+    diag = np.arange(n)
+    ridge = 1e-3 * c[:, diag, diag].mean(axis=1) + 1e-12
+    c[:, diag, diag] += ridge[:, None]
+    vals, vecs = np.linalg.eigh(c)
+    logc = np.matmul(vecs * np.log(vals)[:, None, :], vecs.transpose(0, 2, 1))
+    iu, weight = _triu(n)
+    return logc[:, iu[0], iu[1]] * weight
+
+
+_TRIU: dict = {}
+
+
+def _triu(n: int):
+    if n not in _TRIU:
+        iu = np.triu_indices(n)
+        _TRIU[n] = (iu, np.where(iu[0] == iu[1], 1.0, np.sqrt(2.0)))
+    return _TRIU[n]
+
+
 def rotate_ring(windows: np.ndarray, shift: int) -> np.ndarray:
     """Channels of a ring armband moved by `shift` positions: new channel c = old channel (c + shift) mod N."""
     return np.roll(np.asarray(windows), -int(shift), axis=-1)

@@ -24,6 +24,8 @@ from ..signal.filters import design_emg_sos
 from .datasets import WindowSet, cote_allard_windows
 
 PROJECT = Path(__file__).resolve().parents[3]
+#: The Myo encoder's head inputs: embedding, Hudgins, rich features and the log channel covariance.
+MYO_HEAD_INPUTS = ("embedding", "hudgins", "rich", "spatial")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -246,6 +248,9 @@ def run(args) -> int:
         },
         "inputs": {"window": ["n", profile.channels, length], "features": ["n", int(f.shape[1])]},
         "outputs": {"embedding": emb_dim, "scores": len(kept)},
+        # what the calibration head classifies (chosen on the evaluation people's training0 only:
+        # python -m myovox.training.recipe; the card's selection.recipe)
+        "head_inputs": list(MYO_HEAD_INPUTS),
         "labels": [COTE_ALLARD_LABELS[c] for c in kept],
         "excluded_gestures": [COTE_ALLARD_LABELS[c] for c in excluded],
         "architecture": arch,
