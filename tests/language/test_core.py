@@ -96,3 +96,16 @@ def test_safety_drops_empty_repeated_garbled_offensive_but_never_the_patients_wo
              Candidate("shit", 0.8, "llm"), Candidate("shit", 0.8, "typed"), Candidate("", 0.5, "ngram")]
     kept = filter_candidates(cands)
     assert [c.text for c in kept] == ["I want water.", "shit"] and kept[1].source == "typed"
+
+
+def test_next_chars_continue_a_word_or_read_initials():
+    lm = NGramModel(prior={"the": 50.0, "they": 10.0, "then": 8.0, "this": 20.0, "water": 5.0, "want": 9.0,
+                           "i": 30.0, "some": 7.0}).train(["I want some water", "I want to sleep"])
+    first = [ch for ch, _ in lm.next_chars([], "th")]
+    assert first[:2] == ["e", "i"]
+    assert [ch for ch, _ in lm.next_chars([], "the")][0] == " "  # "the" is itself a word
+    after = [ch for ch, _ in lm.next_chars(["i"], "")]
+    assert after[0] == "w" and " " not in after  # the word to come: no space first
+    initials = [ch for ch, _ in lm.next_chars([], "iw")]  # no word starts with "iw": initials being typed
+    assert initials[0] == "t" and " " not in initials[:3]
+    assert abs(sum(p for _, p in lm.next_chars([], "w")) - 1.0) < 1e-9

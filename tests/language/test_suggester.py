@@ -134,3 +134,29 @@ def test_instant_answer_is_handed_over_before_the_model_runs():
     assert len(final) == 5
     s.expand_abbreviation("pctn")
     assert seen[-1][0] == "abbreviation" and "memory" in seen[-1][1]
+
+
+def test_next_letters_leave_out_the_words_on_screen_and_follow_the_model_when_it_ran():
+    from myovox.language.generation import NextWords
+
+    class Gen:
+        name = "fake"
+
+        def next_words(self, prompt, prefix="", k=5, deadline=None):
+            assert k >= 100  # one pass ranks the vocabulary: the letters get more than the 5 candidates
+            ws = [("zebra", -0.1), ("zoo", -0.5), ("yak", -3.0), ("the", -6.0), ("to", -6.5), ("and", -7.0)]
+            return NextWords([(w, lp) for w, lp in ws if w.startswith(prefix)][:k])
+
+        def generate(self, *a, **kw):
+            raise AssertionError("not needed")
+
+    plain = LanguageSuggester()
+    start = plain.next_letters("i want ")
+    assert " " not in start[:10] and start[0] in "tsa"
+    shown = [c.text for c in plain.predict_words("i want ")]
+    rest = plain.next_letters("i want ", exclude=shown)
+    assert rest != start  # the words already offered no longer pull their letters up
+    s = LanguageSuggester(backend=Gen())
+    s.predict_words("i want ")
+    assert s.next_letters("i want ")[0] == "z"  # the model's next words lead half the ranking
+    assert s.next_letters("i want ", exclude=["zebra", "zoo"])[0] != "z"

@@ -30,3 +30,13 @@ class Suggester(Protocol):
 
     def learn(self, phrase: str) -> None:
         """The patient said this: remember it (locally) for retrieval."""
+
+
+def next_letters(suggester: object, text: str, candidates: Sequence[Candidate] = ()) -> str:
+    """The suggester's next characters of `text`, most likely first, for the words other than the
+    `candidates` just offered for it, if it offers them (an optional `next_letters(text, exclude)`,
+    as `LanguageSuggester` does); "" otherwise."""
+    fn = getattr(suggester, "next_letters", None)
+    if not callable(fn):
+        return ""
+    return str(fn(text, exclude=tuple(c.text.lower() for c in candidates if " " not in c.text.strip())))

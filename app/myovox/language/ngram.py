@@ -111,6 +111,82 @@ class NGramModel:
         scored = [(w, self.log_score(w, hist)) for w in cands]
         return heapq.nlargest(n, scored, key=lambda t: t[1])
 
+    def next_chars(self, history: Sequence[str], prefix: str = "", pool: int = 2000,
+                   initials_weight: float = 0.05, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
+        """The character that comes after `prefix` (the partial last word) following `history`, likeliest
+        first with its probability; " " ends the word. Two readings of the prefix are mixed: a word being
+        spelled (the words that continue it, the `pool` most frequent plus every word seen after this
+        history, their scores summed by their next letter, weighted by how common words with this prefix
+        are) and initials being typed for abbreviation expansion (the first letters of words, weighted by
+        `initials_weight` times the chance of these initials), so "th" reads as a word and "iw" as initials.
+        Words in `exclude` (those already offered whole as candidates) are left out: the letters are for
+        the words the candidates do not offer."""
+        prefix = prefix.lower()
+        skip = {w.lower() for w in exclude} - {prefix}  # the typed word itself still ends with a space
+        hist = list(history)
+        cands = set(self.words_with_prefix(prefix)[:pool])
+        padded = [BOS] * (self.order - 1) + hist
+        for k in range(self.order - 1, 0, -1):
+            c = self.counts.get(tuple(padded[-k:]))
+            if c:
+                cands.update(w for w in c if w != EOS and w.startswith(prefix))
+        spelled: dict[str, float] = defaultdict(float)
+        for w in cands - skip:
+            spelled[w[len(prefix)] if len(w) > len(prefix) else " "] += self.score(w, hist)
+        total = sum(spelled.values())
+        out: dict[str, float] = defaultdict(float)
+        if total > 0:
+            word_weight = sum(self._unigram(w) for w in self.words_with_prefix(prefix)) if prefix else 1.0
+            for ch, m in spelled.items():
+                out[ch] += word_weight * m / total
+        else:
+            word_weight = 0.0
+        if prefix:
+            initials = self._next_initials(prefix)
+            abbr_weight = initials_weight
+            for ch in prefix:
+                abbr_weight *= initials.get(ch, 0.0)
+            for ch, p in initials.items():
+                out[ch] += abbr_weight * p
+            norm = word_weight + abbr_weight
+        else:
+            norm = word_weight
+        norm = norm or 1.0
+        return sorted(((ch, m / norm) for ch, m in out.items()), key=lambda t: -t[1])
+
+    def _next_initials(self, initials: str, readings: int = 8, pool: int = 300, smoothing: float = 0.3) -> dict[str, float]:
+        """P(first letter of the next word) when `initials` are the first letters of the words so far: the
+        next words after the likeliest readings of those initials (the abbreviation beam), weighted by the
+        readings' scores, smoothed with the first letters of words in general."""
+        general = self._initials()
+        found = self.expand_abbreviation(initials, (), n=readings, beam=readings)
+        if not found:
+            return general
+        best = max(lp for _, lp in found)
+        mass: dict[str, float] = defaultdict(float)
+        for phrase, lp in found:
+            weight = math.exp(lp - best)
+            for w, wlp in self.next_words(phrase.split(), "", n=pool, pool=pool):
+                mass[w[0]] += weight * math.exp(wlp)
+        total = sum(mass.values()) or 1.0
+        out = {ch: smoothing * p for ch, p in general.items()}
+        for ch, m in mass.items():
+            out[ch] = out.get(ch, 0.0) + (1 - smoothing) * m / total
+        return out
+
+    def _initials(self) -> dict[str, float]:
+        """P(first letter of a word), from the unigram scores (cached until the model learns a phrase)."""
+        key = "\0initials"
+        cached = self._by_prefix_cache.get(key)
+        if cached is None:
+            mass: dict[str, float] = defaultdict(float)
+            for w in self.words_with_prefix(""):
+                mass[w[0]] += self._unigram(w)
+            total = sum(mass.values()) or 1.0
+            cached = [(ch, m / total) for ch, m in mass.items()]
+            self._by_prefix_cache[key] = cached
+        return dict(cached)
+
     def expand_abbreviation(self, letters: str, history: Sequence[str] = (), n: int = 5, beam: int = 16,
                             per_letter: int = 60) -> list[tuple[str, float]]:
         """Beam search for word sequences whose initials are `letters`; log scores include the end of phrase."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -80,6 +80,9 @@ class LanguageSuggester:
         # so a speller can show something at once and replace it when the full answer returns.
         self.on_partial: Callable[[str, list[Candidate]], None] | None = None
         self.llm_word_slots = 3  # at most this many word slots from the model; the n-gram fills the rest
+        self.letter_words = 200  # the model's top next words kept for `next_letters` (same forward pass)
+        self.llm_letter_weight = 0.5  # the model's share of the next-letter ranking when it ran (not tuned)
+        self._llm_words: dict[str, tuple[str, list[tuple[str, float]]]] = {}
         self.search = SearchSettings()  # abbreviation beam search over words, scored in batches by the model
         # The abbreviation prompt does not spell out the letters: the prompt is then the same for every call
         # and served from the model's cache (a pass saved); exact matches on MacKenzie were the same either way.
@@ -336,14 +339,49 @@ class LanguageSuggester:
         out.extend(kept[: max(0, n - len(out))])
         self.last.llm_candidate_s.extend([time.monotonic() - self._t0] * len(kept))
 
+    @staticmethod
+    def _split_partial(text: str) -> tuple[str, str]:
+        """(the text before the partial last word, that partial word in lower case; "" after a space)."""
+        if text and not text[-1].isspace() and words(text[-1:]):
+            cut = len(text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'"))
+            return text[:cut], text[cut:].lower()
+        return text, ""
+
+    def _remember_llm_words(self, text: str, partial: str, found: list[tuple[str, float]]) -> None:
+        if len(self._llm_words) > 256:
+            self._llm_words.clear()
+        self._llm_words[text] = (partial, list(found))
+
+    def next_letters(self, text: str, exclude: Sequence[str] = ()) -> str:
+        """The next characters of `text`, most likely first (" " = the word ends here): what direct
+        navigation on the letter board walks first, for the words other than `exclude` (the word
+        candidates already on screen). The n-gram's letters (a few ms, no model, there whatever the
+        deadline), mixed half and half with the model's when `predict_words` just ran it for this text
+        (its top `letter_words` next words, from the same forward pass)."""
+        before, partial = self._split_partial(text)
+        dist = dict(self.ngram.next_chars(words(before), partial, exclude=exclude))
+        got = self._llm_words.get(text)
+        if got is not None and got[0] == partial:
+            skip = {w.lower() for w in exclude} - {partial}
+            llm: dict[str, float] = {}
+            for w, lp in got[1]:
+                w = w.lower()
+                if w in skip or not w.startswith(partial):
+                    continue
+                ch = w[len(partial)] if len(w) > len(partial) else " "
+                llm[ch] = llm.get(ch, 0.0) + math.exp(lp)
+            total = sum(llm.values())
+            if total > 0:
+                keys = set(dist) | set(llm)
+                dist = {ch: (1 - self.llm_letter_weight) * dist.get(ch, 0.0) + self.llm_letter_weight * llm.get(ch, 0.0) / total
+                        for ch in keys}
+        ranked = sorted(dist.items(), key=lambda t: -t[1])
+        return "".join(ch for ch, _ in ranked if ch == " " or ch == "'" or "a" <= ch <= "z")
+
     def predict_words(self, text: str, n: int = 5, deadline_s: float | None = None) -> list[Candidate]:
         """Candidate.text is the whole word that replaces the partial last word (or the next word)."""
         t0, deadline = self._begin("words", deadline_s)
-        if text and not text[-1].isspace() and words(text[-1:]):
-            cut = len(text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'"))
-            before, partial = text[:cut], text[cut:].lower()
-        else:
-            before, partial = text, ""
+        before, partial = self._split_partial(text)
         history = words(before)
         allowed = self._allowed_words(text)
         out: list[Candidate] = []
@@ -362,7 +400,10 @@ class LanguageSuggester:
                 self.last.deadline_hit = True
                 self.last.fallback_reason = "deadline reached: filled from the n-gram"
             else:
-                nw = gen.next_words(prompts.word_prompt(before), partial, k=n, deadline=deadline)
+                # One forward pass ranks the whole vocabulary: keep the top words for the next letters too.
+                nw = gen.next_words(prompts.word_prompt(before), partial, k=max(n, self.letter_words), deadline=deadline)
+                self._remember_llm_words(text, partial, nw.words)
+                nw = replace(nw, words=nw.words[:n])
                 self.last.llm_used, self.last.llm_attempts = True, 1
                 if not nw.complete:
                     self.last.deadline_hit = nw.reason == "deadline" or time.monotonic() >= deadline
