@@ -4,6 +4,7 @@ from __future__ import annotations
 from myovox.events import GestureDecision
 from myovox.interact import RequestSuggestions, Speller, SpellerConfig, SuggestionsReady, Tick, default_roles
 from myovox.interact.machine import DIRECT, SCAN, STEP
+from myovox.language.api import next_letters
 
 GESTURES = {SCAN: ["pinch"], STEP: ["brow", "jaw"], DIRECT: ["flex", "extend", "fist", "open"]}
 ROLE_ACTIONS = {SCAN: ("tick", "select"), STEP: ("next", "select"), DIRECT: ("next", "previous", "back", "select")}
@@ -40,5 +41,6 @@ def answer(m: Speller, outputs: list, suggester) -> list:
             cands = suggester.expand_abbreviation(req.query, req.context)
         else:
             cands = suggester.phrases_from_labels(list(req.query), req.context)
-        more += m.handle(SuggestionsReady(req.request_id, tuple(cands), m.state.now))
+        letters = next_letters(suggester, req.query, cands) if req.task == "words" else ""
+        more += m.handle(SuggestionsReady(req.request_id, tuple(cands), m.state.now, letters))
     return more

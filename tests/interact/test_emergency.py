@@ -22,7 +22,8 @@ def key(m):
     s = m.state
     h = s.highlight
     c = s.content
-    return (c.board, h.level, h.row, h.col, h.cycles, len(s.choices), bool(c.message), bool(c.labels), bool(s.history))
+    return (c.board, h.level, h.row, h.col, h.cycles, h.rank, len(s.choices), bool(c.message), bool(c.labels),
+            bool(s.history))
 
 
 def reachable(mode, prediction, suggester):
@@ -72,7 +73,7 @@ def test_help_within_two_selections_from_every_state(mode, prediction, suggester
     assert {k[0] for k in states} == {"letters", "phrases"}
     assert any(k[1] == "cells" for k in states)
     if prediction != "off":
-        assert any(k[5] > 0 for k in states)
+        assert any(k[6] > 0 for k in states)
     worst = {}
     for k, m in states.items():
         n = selections_to_help(m, mode)

@@ -33,7 +33,7 @@ def activate(m, kind, value="", suggester=None):
                     return outs
                 continue
             h = c.state.highlight
-            k = (h.level, h.row, h.col, h.cycles)
+            k = (h.level, h.row, h.col, h.cycles, h.rank)
             if k not in seen:
                 seen.add(k)
                 queue.append((c, path + [action]))

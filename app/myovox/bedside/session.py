@@ -18,6 +18,7 @@ from pathlib import Path
 from ..events import Burst, BurstEnd, GestureDecision, OnsetWindow, SignalFault, StreamStatus, Threshold
 from ..interact.events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
 from ..interact.machine import Speller, SpellerConfig, SpellerState
+from ..language.api import next_letters
 from ..profiles import DeviceProfile
 from .workers import Worker
 
@@ -116,7 +117,8 @@ class BedsideSession:
             cands = s.expand_abbreviation(str(req.query), context=list(req.context))
         else:
             cands = s.predict_words(str(req.query))
-        return SuggestionsReady(req.request_id, tuple(cands), time=self.clock())
+        letters = next_letters(s, str(req.query), cands) if req.task == "words" else ""
+        return SuggestionsReady(req.request_id, tuple(cands), time=self.clock(), letters=letters)
 
     def _deliver(self, result) -> None:
         self._results.put(result)

@@ -23,11 +23,15 @@ class Tick:
 
 @dataclass(frozen=True)
 class SuggestionsReady:
-    """The language layer's answer to the request with `request_id`; stale answers are ignored."""
+    """The language layer's answer to the request with `request_id`; stale answers are ignored.
+
+    `letters` (a "words" answer may carry it): the next characters of the message, most likely first
+    (" " is space); direct navigation walks the letters in this order. Empty: the board's own order."""
 
     request_id: int
     candidates: tuple[Candidate, ...]
     time: float = 0.0
+    letters: str = ""
 
 
 @dataclass(frozen=True)

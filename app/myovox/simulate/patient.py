@@ -18,7 +18,7 @@ from ..events import GestureDecision
 from ..interact import boards as B
 from ..interact.events import RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
 from ..interact.machine import CELLS, DIRECT, SCAN, STEP, Speller
-from ..language.api import Candidate
+from ..language.api import Candidate, next_letters
 from .timing import GestureTiming
 
 NONE = None  # the decoder's "no action"
@@ -98,6 +98,7 @@ class CachingSuggester:
         self.inner = inner
         self.n = n
         self.cache: dict[tuple, tuple[Candidate, ...]] = {}
+        self.letter_cache: dict[tuple, str] = {}
         self.latencies: list[float] = []  # wall time of the calls that were not cached (report only)
         self.calls = 0
 
@@ -105,7 +106,7 @@ class CachingSuggester:
         import time as _time  # measuring the suggester, not driving the state machine
 
         query = tuple(req.query) if isinstance(req.query, tuple) else req.query
-        key = (req.task, query, tuple(req.context))
+        key = self._key(req)
         self.calls += 1
         if key not in self.cache:
             t0 = _time.perf_counter()
@@ -118,6 +119,22 @@ class CachingSuggester:
             self.latencies.append(_time.perf_counter() - t0)
             self.cache[key] = tuple(out)
         return self.cache[key]
+
+    @staticmethod
+    def _key(req: RequestSuggestions) -> tuple:
+        query = tuple(req.query) if isinstance(req.query, tuple) else req.query
+        return (req.task, query, tuple(req.context))
+
+    def letters(self, req: RequestSuggestions) -> str:
+        """The next-letter order that comes with a "words" answer (the n-gram's, for the words the answer
+        does not offer; cached like the answers)."""
+        if req.task != "words":
+            return ""
+        key = ("letters",) + self._key(req)
+        if key not in self.letter_cache:
+            cands = self.cache[self._key(req)] if self._key(req) in self.cache else self.answer(req)
+            self.letter_cache[key] = next_letters(self.inner, str(req.query), cands)
+        return self.letter_cache[key]
 
 
 @dataclass
@@ -132,6 +149,7 @@ class PhraseResult:
     unintended_speech: int
     false_alarms: int
     completed: bool
+    selections: int = 0  # cells activated (wrong ones and undos included): what a gesture must cost at least
 
 
 @dataclass
@@ -162,7 +180,7 @@ class Patient:
         goal_text = normalise(target)
         max_gestures = max_gestures or 40 * len(goal_text) + 200
         start = self.clock
-        gestures = misdecoded = unintended = false_alarms = 0
+        gestures = misdecoded = unintended = false_alarms = selections = 0
         self.abbr_given_up = self.prediction != "phrases" or len(goal_text.split()) < 2
         spoken: str | None = None
         while gestures < max_gestures:
@@ -177,6 +195,7 @@ class Patient:
             outputs, made, wrong = self._gesture(role, path)
             gestures += made
             misdecoded += wrong
+            selections += sum(isinstance(o, Selected) for o in outputs)
             for o in outputs:
                 if isinstance(o, Speak):
                     if normalise(o.text) == goal_text:
@@ -191,7 +210,8 @@ class Patient:
         if spoken is not None and self.suggester is not None:
             self.suggester.inner.learn(spoken)
         return PhraseResult(goal_text, len(goal_text), self.clock - start, gestures, final,
-                            edit_distance(final, goal_text), misdecoded, unintended, false_alarms, spoken is not None)
+                            edit_distance(final, goal_text), misdecoded, unintended, false_alarms, spoken is not None,
+                            selections)
 
     # -- what to select next ----------------------------------------------------------------------
     def _goal(self, target: str) -> Goal:
@@ -307,7 +327,8 @@ class Patient:
         pending = [o for o in outputs if isinstance(o, RequestSuggestions)]
         for req in pending:
             cands = self.suggester.answer(req) if self.suggester is not None else ()
-            more = self.machine.handle(SuggestionsReady(req.request_id, cands, self.clock))
+            letters = self.suggester.letters(req) if self.suggester is not None else ""
+            more = self.machine.handle(SuggestionsReady(req.request_id, cands, self.clock, letters))
             self._answer(more)
 
 
@@ -320,4 +341,4 @@ def _preview(message: str, choice) -> str:
 def _nav_key(m: Speller) -> tuple:
     s = m.state
     h = s.highlight
-    return (s.content.board, h.level, h.row, h.col if h.level == CELLS else -1, h.cycles, len(s.choices))
+    return (s.content.board, h.level, h.row, h.col if h.level == CELLS else -1, h.cycles, h.rank, len(s.choices))

@@ -45,6 +45,19 @@ class Summary:
     suggester_calls: int = 0
     latency_median_s: float | None = None
     latency_p95_s: float | None = None
+    selections: int = 0  # cells activated (every Selected, wrong ones and undos included)
+
+    @property
+    def selections_per_char(self) -> float:
+        return self.selections / self.chars
+
+    @property
+    def ceiling_wpm(self) -> float:
+        """Words per minute if only the cell activations cost a gesture (navigation free), each at this
+        run's mean time per gesture: the most any navigation scheme could give this language layer."""
+        if not self.selections or not self.gestures:
+            return 0.0
+        return (self.chars / 5) / (self.selections * (self.seconds / self.gestures) / 60)
 
     @property
     def wpm(self) -> float:
@@ -99,7 +112,8 @@ def simulate_condition(phrases: list[str], mode: str, condition: str, confusion_
                 sum(r.errors for r in results), sum(r.misdecoded for r in results),
                 sum(r.unintended_speech for r in results), sum(r.false_alarms for r in results),
                 suggester.calls if suggester is not None else 0,
-                float(np.median(lat)) if lat else None, float(np.percentile(lat, 95)) if lat else None)
+                float(np.median(lat)) if lat else None, float(np.percentile(lat, 95)) if lat else None,
+                sum(r.selections for r in results))
     return s, results
 
 
@@ -246,7 +260,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{mode:6s} {CONDITION_NAMES[cond]:40s} {s.wpm:5.2f} wpm  {s.actions_per_char:5.2f} gestures/char  "
                   f"savings {s.savings:6.1%} (mode {s.mode_savings:6.1%})  final error {s.error_rate:5.2%}  "
                   f"({s.completed}/{s.phrases} phrases, {s.chars} chars, {s.misdecoded} misdecoded, "
-                  f"{s.unintended_speech} unintended speech, {s.false_alarms} false help calls){lat}", flush=True)
+                  f"{s.unintended_speech} unintended speech, {s.false_alarms} false help calls); "
+                  f"{s.selections_per_char:.2f} cells selected/char (ceiling {s.ceiling_wpm:.1f} wpm if only "
+                  f"selections cost a gesture){lat}", flush=True)
     for mode in modes:
         off = next((s for s in summaries if s.mode == mode and s.condition == "off"), None)
         for s in summaries:
@@ -259,5 +275,6 @@ def run(args: argparse.Namespace) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps([dict(s.__dict__, wpm=s.wpm, actions_per_char=s.actions_per_char,
                                               savings=s.savings, mode_savings=s.mode_savings,
-                                              error_rate=s.error_rate) for s in summaries], indent=1))
+                                              error_rate=s.error_rate, selections_per_char=s.selections_per_char,
+                                              ceiling_wpm=s.ceiling_wpm) for s in summaries], indent=1))
     return 0
