@@ -46,6 +46,8 @@ def test_spatial_features_are_the_log_covariance():
         ref = logm(c).real
         iu = np.triu_indices(8)
         np.testing.assert_allclose(f[i], ref[iu] * np.where(iu[0] == iu[1], 1.0, np.sqrt(2.0)), atol=1e-8)
+    # one live window (the LAPACK path) equals the batch
+    np.testing.assert_allclose(spatial_features(w[1:2]), f[1:2], atol=1e-10)
     # a gain on every channel only moves the diagonal (log of the variances)
     g = spatial_features(2.0 * w) - f
     iu = np.triu_indices(8)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import signal as sps
+from scipy.linalg.lapack import dsyev as _dsyev
 
 #: Order of the per-channel rich features (the seed work's set); the model card lists it.
 RICH_FEATURES = ("log_rms", "log_var", "log_ssi", "spectral_entropy", "log_wl", "zc_rate", "mean_freq_norm")
@@ -122,9 +123,13 @@ def spatial_features(windows: np.ndarray) -> np.ndarray:
     diag = np.arange(n)
     ridge = 1e-3 * c[:, diag, diag].mean(axis=1) + 1e-12
     c[:, diag, diag] += ridge[:, None]
+    iu, weight = _triu(n)
+    if c.shape[0] == 1:  # one live decision: LAPACK directly is ~30 us cheaper than numpy's batched eigh
+        vals, vecs, info = _dsyev(c[0])
+        if info == 0:
+            return ((vecs * np.log(vals)) @ vecs.T)[iu][None] * weight
     vals, vecs = np.linalg.eigh(c)
     logc = np.matmul(vecs * np.log(vals)[:, None, :], vecs.transpose(0, 2, 1))
-    iu, weight = _triu(n)
     return logc[:, iu[0], iu[1]] * weight
 
 
