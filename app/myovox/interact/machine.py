@@ -25,7 +25,8 @@ Modes follow how many gestures the patient's calibration found reliable:
   and HELP are a few "previous" and one select away. Inside a row, next/previous walk that row's cells
   as before. With prediction off there is nothing to rank: the highlight rests on the rows, on the first
   letter row (`_home_row`). Measured with `myovox simulate` (30 comm_dev phrases, 95 %, LLM): 2.36 ->
-  1.97 gestures a character; leaving the ring onto UNDO instead cost 2.15 (undo cheaper, letters dearer).
+  1.92 gestures a character; "back" onto the SPEAK cell instead cost 2.09 (speak and undo cheaper, the
+  letters the ring ranks low dearer).
 """
 from __future__ import annotations
 
