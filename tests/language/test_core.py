@@ -109,3 +109,9 @@ def test_next_chars_continue_a_word_or_read_initials():
     initials = [ch for ch, _ in lm.next_chars([], "iw")]  # no word starts with "iw": initials being typed
     assert initials[0] == "t" and " " not in initials[:3]
     assert abs(sum(p for _, p in lm.next_chars([], "w")) - 1.0) < 1e-9
+
+
+def test_ties_are_broken_by_spelling_so_runs_do_not_depend_on_string_hashing():
+    lm = NGramModel(prior={w: 1.0 for w in ("wall", "walk", "wait", "want", "was", "water")})
+    assert lm.words_with_prefix("wa") == sorted(["wall", "walk", "wait", "want", "was", "water"])
+    assert [w for w, _ in lm.next_words([], "wa", n=3)] == ["wait", "walk", "wall"]

@@ -91,7 +91,7 @@ class NGramModel:
         if prefix in self._by_prefix_cache:
             return self._by_prefix_cache[prefix]
         vocab = self.vocabulary
-        out = sorted((w for w in vocab if w.startswith(prefix)), key=lambda w: -self._unigram(w))
+        out = sorted((w for w in vocab if w.startswith(prefix)), key=lambda w: (-self._unigram(w), w))  # ties by spelling
         if len(self._by_prefix_cache) > 4096:
             self._by_prefix_cache.clear()
         self._by_prefix_cache[prefix] = out
@@ -108,7 +108,7 @@ class NGramModel:
             if c:
                 cands.update(w for w in c if w != EOS and w.startswith(prefix))
         cands.update(self.words_with_prefix(prefix)[:pool])
-        scored = [(w, self.log_score(w, hist)) for w in cands]
+        scored = [(w, self.log_score(w, hist)) for w in sorted(cands)]  # ties in a fixed order, not the hash order
         return heapq.nlargest(n, scored, key=lambda t: t[1])
 
     def next_chars(self, history: Sequence[str], prefix: str = "", pool: int = 2000,
@@ -131,7 +131,7 @@ class NGramModel:
             if c:
                 cands.update(w for w in c if w != EOS and w.startswith(prefix))
         spelled: dict[str, float] = defaultdict(float)
-        for w in cands - skip:
+        for w in sorted(cands - skip):  # a fixed order: the sums, and so the ranking, do not depend on hashing
             spelled[w[len(prefix)] if len(w) > len(prefix) else " "] += self.score(w, hist)
         total = sum(spelled.values())
         out: dict[str, float] = defaultdict(float)
@@ -152,7 +152,7 @@ class NGramModel:
         else:
             norm = word_weight
         norm = norm or 1.0
-        return sorted(((ch, m / norm) for ch, m in out.items()), key=lambda t: -t[1])
+        return sorted(((ch, m / norm) for ch, m in out.items()), key=lambda t: (-t[1], t[0]))
 
     def _next_initials(self, initials: str, readings: int = 8, pool: int = 300, smoothing: float = 0.3) -> dict[str, float]:
         """P(first letter of the next word) when `initials` are the first letters of the words so far: the
@@ -208,7 +208,7 @@ class NGramModel:
                     c = self.counts.get(tuple(padded[-k:]))
                     if c:
                         pool.update(w for w in c if w != EOS and w.startswith(ch))
-                for w in pool:
+                for w in sorted(pool):
                     grown.append((lp + self.log_score(w, seq), seq + [w]))
             beams = heapq.nlargest(beam, grown, key=lambda t: t[0])
         finished = [(lp + self.log_score(EOS, seq), seq[start:]) for lp, seq in beams]

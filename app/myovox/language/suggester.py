@@ -372,10 +372,10 @@ class LanguageSuggester:
                 llm[ch] = llm.get(ch, 0.0) + math.exp(lp)
             total = sum(llm.values())
             if total > 0:
-                keys = set(dist) | set(llm)
+                keys = sorted(set(dist) | set(llm))
                 dist = {ch: (1 - self.llm_letter_weight) * dist.get(ch, 0.0) + self.llm_letter_weight * llm.get(ch, 0.0) / total
                         for ch in keys}
-        ranked = sorted(dist.items(), key=lambda t: -t[1])
+        ranked = sorted(dist.items(), key=lambda t: (-t[1], t[0]))
         return "".join(ch for ch, _ in ranked if ch == " " or ch == "'" or "a" <= ch <= "z")
 
     def predict_words(self, text: str, n: int = 5, deadline_s: float | None = None) -> list[Candidate]:
