@@ -135,3 +135,27 @@ def test_real_language_layer_orders_the_letters(suggester):
     assert m.message == "th"
     order = m.letter_order()
     assert order.index("e") <= 2 and order.index("z") > 10
+
+
+def test_a_select_that_began_before_a_late_answer_moved_the_highlight_means_what_was_lit():
+    """The language layer answers while the patient is already contracting: the burst's onset decides."""
+    sel = next(lab for lab, r in make(DIRECT).config.roles.items() if r == "select")
+
+    def typed_e_then(words_late):
+        m = make(DIRECT)
+        out = m.handle(GestureDecision(sel, 0.9, 1.0))  # "e"
+        req = [o for o in out if isinstance(o, RequestSuggestions) and o.task == "words"][0]
+        m.handle(SuggestionsReady(req.request_id, (Candidate("every", 1.0, "ngram"),), 1.2))
+        assert m.highlighted() == B.Cell(B.CANDIDATE, "every")
+        m.handle(SuggestionsReady(req.request_id, tuple(Candidate(w, 1.0 - i / 10, "llm") for i, w in enumerate(words_late)), 2.0))
+        return m
+
+    m = typed_e_then(("eat", "every"))
+    assert m.highlighted() == B.Cell(B.CANDIDATE, "eat")  # the late answer moved the rest
+    m.handle(GestureDecision(sel, 0.9, 1.8))  # began while "every" was lit
+    assert m.message == "every "
+    m = typed_e_then(("eat",))
+    assert m.handle(GestureDecision(sel, 0.9, 1.8)) == [] and m.message == "e"  # "every" is gone: nothing
+    assert m.highlighted() == B.Cell(B.CANDIDATE, "eat")
+    m.handle(GestureDecision(sel, 0.9, 2.5))  # after the move: what is lit now
+    assert m.message == "eat "

@@ -127,6 +127,7 @@ class SpellerState:
     advance_due: float | None = None  # scan mode: when the highlight moves next
     speak_armed: bool = False  # step mode: SPEAK was selected once and waits for the confirming selection
     letter_order: str = ""  # the language layer's next characters, most likely first (from a "words" answer)
+    moved_from: B.Cell | None = None  # direct: the cell lit before an answer moved the highlight (at highlight_since)
 
 
 @dataclass(frozen=True)
@@ -233,8 +234,11 @@ class Speller:
         return cells + ((B.Cell(B.EXIT_ROW),) if self.config.mode != DIRECT else ())
 
     def highlighted(self) -> B.Cell | B.Row:
-        h = self.state.highlight
-        return self.rows()[h.row] if h.level == ROWS else self.row_cells(h.row)[h.col]
+        return self.highlighted_in(self.state)
+
+    def highlighted_in(self, s: SpellerState) -> B.Cell | B.Row:
+        h = s.highlight
+        return self.rows(s)[h.row] if h.level == ROWS else self.row_cells(h.row, s)[h.col]
 
     @property
     def message(self) -> str:
@@ -291,7 +295,10 @@ class Speller:
                 return self._select(s)
             return self._shortcut(s, role)
         if role == "select":
-            return self._select(s)
+            if mode == DIRECT and s.moved_from is not None and d.time < s.highlight_since:
+                return self._select_moved(s)
+            return self._select(replace(s, moved_from=None))
+        s = replace(s, moved_from=None)
         if role == "next":
             self.state = self._step(s, +1)
             return []
@@ -306,6 +313,22 @@ class Speller:
                 self.state = replace(s, highlight=Highlight(ROWS, h.row if h.level == CELLS else 0))
             return []
         return self._shortcut(s, role)
+
+    def _select_moved(self, s: SpellerState) -> list:
+        """A select whose burst began before a late answer moved the highlight means the cell lit then
+        (the rule scanning follows too): that cell if it is still on screen, else nothing (the patient
+        sees the new screen and chooses again)."""
+        cell, s = s.moved_from, replace(s, moved_from=None)
+        ring = self._ring(s) if self._likely_ring else ()
+        rows = self.rows(s)
+        for k, (r, c) in enumerate(ring):
+            if rows[r][c] == cell:
+                return self._select(replace(s, highlight=Highlight(CELLS, r, c, rank=k)))
+        for r, row in enumerate(rows):
+            if cell in row:
+                return self._select(replace(s, highlight=Highlight(CELLS, r, row.index(cell))))
+        self.state = s
+        return []
 
     def _shortcut(self, s: SpellerState, role: str) -> list:
         kind = {"undo": B.UNDO, "speak": B.SPEAK, "help": B.HELP, "delete": B.DELETE}.get(role)
@@ -442,7 +465,7 @@ class Speller:
         task = next((tk for tk, rid in s.latest_request if rid == ev.request_id), None)
         if task is None:
             return []  # stale: the message changed since it was asked
-        seen = {ch.text for _, chs in s.answers for ch in chs}
+        seen = {ch.text for tk, chs in s.answers if tk != task for ch in chs}  # a task may answer again
         fresh = []
         for cand in sorted(ev.candidates, key=lambda c: -c.score):
             text = " ".join(str(cand.text).split())
@@ -457,7 +480,12 @@ class Speller:
         choices = tuple(merged[: self.config.max_candidates])
         letters = ev.letters if task == "words" and ev.letters else s.letter_order
         updated = replace(s, answers=answers, choices=choices, letter_order=letters)
-        self.state = replace(updated, highlight=self._shifted(s, updated))
+        h = self._shifted(s, updated)
+        updated = replace(updated, highlight=h)
+        if self.config.mode == DIRECT and s.highlight.level == CELLS and self.highlighted_in(updated) != self.highlighted_in(s):
+            # the answer moved the highlight under the patient: remember what was lit, and since when it is not
+            updated = replace(updated, moved_from=self.highlighted_in(s), highlight_since=max(s.highlight_since, ev.time))
+        self.state = updated
         return []
 
     def _shifted(self, before: SpellerState, after: SpellerState) -> Highlight:

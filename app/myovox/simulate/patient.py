@@ -287,7 +287,8 @@ class Patient:
         if action == "wait":
             due = m.advance_due
             return m.handle(Tick(due if due is not None else m.state.now))
-        return m.handle(GestureDecision(self.role_label[action], 1.0, m.state.now))
+        # planned as the next real burst will be: begun now, after every answer on screen has arrived
+        return m.handle(GestureDecision(self.role_label[action], 1.0, max(m.state.now, self.clock)))
 
     # -- acting -----------------------------------------------------------------------------------
     def _burst_s(self) -> float:
