@@ -219,6 +219,22 @@ def test_a_chain_that_writes_the_sources_ring_equals_guarding_and_writing_it_fir
     assert np.isfinite(source_ring.latest(30000)[0]).all()
 
 
+def test_integer_chunks_take_the_guards_path_and_give_what_their_float_values_give():
+    """An amplifier streaming int16 (LSL cf_int16) is not a dtype the kernel is compiled for: its chunks go
+    through the guard's numpy path, then the kernel unchecked, and must equal the same values sent as float32."""
+    p = PROFILES["myo"]
+    x = np.clip(np.rint(synthetic(p.rate_hz, p.channels, 7.0, seed=4) * 8), -128, 127)
+    t = np.arange(len(x)) / p.rate_hz
+    ints, floats = SignalChain(p, keep_envelope=True), SignalChain(p, keep_envelope=True)
+    got, expected = [], []
+    for s in range(0, len(x), 2):
+        got += ints.process(x[s : s + 2].astype(np.int16), t[s : s + 2])
+        expected += floats.process(x[s : s + 2].astype(np.float32), t[s : s + 2])
+    assert sum(isinstance(e, Burst) for e in expected) >= 2
+    assert_same_events(got, expected)
+    assert_same_chains(ints, floats)
+
+
 @pytest.mark.realdata
 def test_the_kernel_chain_equals_the_reference_on_real_recordings(shared_data):
     from myovox.data.recordings import read_cote_allard, read_flexemg, read_myo_readings
