@@ -101,3 +101,32 @@ def test_fewshot_fit_and_ensemble_export(tmp_path):
     assert emb.shape == (3, 32) and scores.shape == (3, 2)
     export_onnx(model, 8, 40, f.shape[1], tmp_path / "ens.onnx")
     assert (tmp_path / "ens.onnx").stat().st_size > 0
+
+
+def test_cross_session_episodes_and_fit():
+    """--readings-weight: episodes pair two different sessions of one person, and training runs with them."""
+    from myovox.training.fewshot import Augment, CrossSessionSet, fit_encoder_fewshot
+
+    prof = find_profile("myo")
+    sos = design_emg_sos(prof.filter, prof.rate_hz)
+    rng = np.random.default_rng(2)
+    n = 36
+    lab = np.tile([0, 1, 2], n // 3)
+    per = np.repeat(np.array(["u", "v"]), n // 2)
+    ses = np.tile(np.repeat(["1", "2", "3"], 6), 2)
+    gain = np.where((np.arange(8) < 4)[None, :] == (lab == 0)[:, None], 30.0, 3.0)
+    cross = CrossSessionSet(prepare_windows(rng.normal(0, 1, (n, 40, 8)) * gain[:, None, :], sos), lab, per, ses,
+                            weight=1.0, people_per_batch=2)
+    for sup, qry in cross.episodes(rng):
+        assert len(set(per[sup]) | set(per[qry])) == 1  # one person
+        assert len(set(ses[sup])) == 1 and len(set(ses[qry])) == 1 and ses[sup][0] != ses[qry][0]  # two sessions
+    y = np.tile(np.repeat([0, 1], 16), 2)
+    person = np.repeat(np.array(["a", "b"], dtype=object), 32)
+    rep = np.tile(np.arange(16) % 2, 4)
+    g2 = np.where((np.arange(8) < 4)[None, :] == (y == 0)[:, None], 30.0, 3.0)
+    prepared = prepare_windows(rng.normal(0, 1, (64, 40, 8)) * g2[:, None, :], sos)
+    norm = Normaliser.fit(prepared, rich_features(prepared))
+    lines = []
+    model = fit_encoder_fewshot("cnn", prepared, norm, y, person, rep, 2, epochs=1, seed=0, augment=Augment(),
+                                proto_weight=1.0, embed=16, cross=cross, log=lambda *a, **k: lines.append(a[0]))
+    assert model is not None and "cross-session" in lines[0] and "cross-session 0.000" not in lines[0]

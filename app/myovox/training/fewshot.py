@@ -97,11 +97,56 @@ def prototype_loss(torch, emb, labels, person, rep, log_scale, rng: np.random.Ge
     return torch.stack(losses).mean() if losses else emb.sum() * 0.0
 
 
+@dataclass(frozen=True)
+class CrossSessionSet:
+    """Extra pre-training people with several sessions (e.g. myo_readings' onset-locked windows), used in
+    cross-session prototypical episodes (and, with `ce_weight`, a cross-entropy through a head of their own):
+    their labels never reach the encoder's exported class scores."""
+
+    prepared: np.ndarray  # prepared windows (n x samples x channels)
+    labels: np.ndarray  # the set's own class indices
+    person: np.ndarray
+    session: np.ndarray
+    weight: float = 1.0
+    people_per_batch: int = 1
+    ce_weight: float = 0.0  # > 0: also a cross-entropy over the set's own classes, through a separate head (not exported)
+
+    def episodes(self, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One batch's episodes: per chosen person two different sessions -> (support indices, query indices)."""
+        people = np.unique(self.person)
+        out = []
+        for p in rng.choice(people, size=min(self.people_per_batch, len(people)), replace=False):
+            sessions = np.unique(self.session[self.person == p])
+            if len(sessions) < 2:
+                continue
+            s_sup, s_qry = rng.choice(sessions, size=2, replace=False)
+            out.append((np.flatnonzero((self.person == p) & (self.session == s_sup)),
+                        np.flatnonzero((self.person == p) & (self.session == s_qry))))
+        return out
+
+
+def cross_session_loss(torch, emb_sup, y_sup, emb_qry, y_qry, log_scale):
+    """Prototypes from one session's windows, queries from another session of the same person; each session's
+    embedding standardised on its own (as a head standardises on its own calibration data)."""
+    classes = np.intersect1d(np.unique(y_sup), np.unique(y_qry))
+    if classes.size < 2:
+        return None
+    es = (emb_sup - emb_sup.mean(0, keepdim=True)) / (emb_sup.std(0, keepdim=True) + 1e-3)
+    eq = (emb_qry - emb_sup.mean(0, keepdim=True)) / (emb_sup.std(0, keepdim=True) + 1e-3)
+    protos = torch.stack([es[torch.from_numpy(np.flatnonzero(y_sup == c))].mean(0) for c in classes])
+    keep = np.isin(y_qry, classes)
+    q = eq[torch.from_numpy(np.flatnonzero(keep))]
+    d = ((q[:, None, :] - protos[None]) ** 2).mean(-1)
+    target = torch.from_numpy(np.searchsorted(classes, y_qry[keep]))
+    return torch.nn.functional.cross_entropy(-torch.exp(log_scale) * d, target)
+
+
 def fit_encoder_fewshot(arch: str, prepared: np.ndarray, norm, labels: np.ndarray, person: np.ndarray, rep: np.ndarray,
                         n_classes: int, epochs: int, seed: int, augment: Augment | None, proto_weight: float,
                         ring: bool = True, width: int = 32, embed: int = 64, people_per_batch: int = 4, per_cell: int = 3,
-                        log=print):
-    """Cross-entropy over the pooled classes + `proto_weight` x prototypical episodes, on augmented windows."""
+                        cross: CrossSessionSet | None = None, log=print):
+    """Cross-entropy over the pooled classes + `proto_weight` x prototypical episodes, on augmented windows;
+    with `cross`, + `cross.weight` x cross-session episodes of its people (support one session, queries another)."""
     import torch
 
     from .models import ARCHITECTURES
@@ -113,26 +158,48 @@ def fit_encoder_fewshot(arch: str, prepared: np.ndarray, norm, labels: np.ndarra
     model = ARCHITECTURES[arch](prepared.shape[2], f0.shape[1], n_classes, width=width, embed=embed)
     log_scale = torch.nn.Parameter(torch.tensor(0.0))
     params = list(model.parameters()) + [log_scale]
+    aux = None
+    if cross is not None and cross.ce_weight > 0:  # the extra set's own classes: a head of their own, dropped after training
+        aux = torch.nn.Sequential(torch.nn.GELU(), torch.nn.Linear(embed, int(cross.labels.max()) + 1))
+        params += list(aux.parameters())
     opt = torch.optim.AdamW(params, lr=3e-3, weight_decay=1e-3)
     batches_per_epoch = sum(1 for _ in episode_batches(person, labels, rep, people_per_batch, per_cell, np.random.default_rng(0)))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=epochs * batches_per_epoch)
     ce = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
     for ep in range(epochs):
         model.train()
-        t0, tot_ce, tot_pr, n_seen, correct = time.process_time(), 0.0, 0.0, 0, 0
+        t0, tot_ce, tot_pr, tot_cs, n_seen, correct = time.process_time(), 0.0, 0.0, 0.0, 0, 0
         for idx in episode_batches(person, labels, rep, people_per_batch, per_cell, rng):
             x = prepared[idx]
+            eps = cross.episodes(rng) if cross is not None else []
+            if eps:  # one forward pass for both sets, so the batch norm sees them together
+                x = np.concatenate([x] + [cross.prepared[i] for pair in eps for i in pair])
             if augment is not None:
                 x = augment.apply(x, norm.window_scale, ring, rng)
             w, f = norm.apply(x, rich_features(x))
             y = torch.from_numpy(labels[idx])
-            emb, scores = model(torch.from_numpy(w), torch.from_numpy(f))
+            emb_all, scores_all = model(torch.from_numpy(w), torch.from_numpy(f))
+            emb, scores = emb_all[: len(idx)], scores_all[: len(idx)]
             loss_ce = ce(scores, y)
             loss = loss_ce
             if proto_weight > 0:
                 loss_pr = prototype_loss(torch, emb, labels[idx], person[idx], rep[idx], log_scale, rng)
                 loss = loss + proto_weight * loss_pr
                 tot_pr += float(loss_pr.detach()) * len(idx)
+            start, cs = len(idx), []
+            for sup, qry in eps:
+                e_s, e_q = emb_all[start : start + len(sup)], emb_all[start + len(sup) : start + len(sup) + len(qry)]
+                start += len(sup) + len(qry)
+                li = cross_session_loss(torch, e_s, cross.labels[sup], e_q, cross.labels[qry], log_scale)
+                if li is not None:
+                    cs.append(li)
+            if aux is not None and eps:
+                sel = np.concatenate([i for pair in eps for i in pair])
+                loss = loss + cross.ce_weight * ce(aux(emb_all[len(idx):]), torch.from_numpy(cross.labels[sel]))
+            if cs:
+                loss_cs = torch.stack(cs).mean()
+                loss = loss + cross.weight * loss_cs
+                tot_cs += float(loss_cs.detach()) * len(idx)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -141,6 +208,6 @@ def fit_encoder_fewshot(arch: str, prepared: np.ndarray, norm, labels: np.ndarra
             n_seen += len(idx)
             correct += int((scores.argmax(1) == y).sum())
         log(f"  {arch} epoch {ep + 1}/{epochs}: ce {tot_ce / n_seen:.3f}, proto {tot_pr / n_seen:.3f}, "
-            f"train acc {correct / n_seen:.3f}, {time.process_time() - t0:.0f} s CPU", flush=True)
+            f"cross-session {tot_cs / n_seen:.3f}, train acc {correct / n_seen:.3f}, {time.process_time() - t0:.0f} s CPU", flush=True)
     model.eval()
     return model

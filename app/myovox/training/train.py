@@ -42,6 +42,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="ce: cross-entropy with amplitude jitter; fewshot: + prototypical episodes and session-like augmentation")
     p.add_argument("--proto-weight", type=float, default=1.0, help="weight of the prototypical loss (fewshot)")
     p.add_argument("--no-augment", action="store_true", help="fewshot without the session-like augmentation")
+    p.add_argument("--readings-weight", type=float, default=0.0,
+                   help="fewshot: add the myo_readings people (onset-locked windows of all their sessions, as the evaluate's "
+                        "myo_readings protocol cuts them) as cross-session prototypical episodes with this weight "
+                        "(support = one session, queries = another); 0 (default) = off. Their labels never reach the "
+                        "exported class scores. Contaminates the evaluate's myo_readings protocol.")
+    p.add_argument("--readings-people-per-batch", type=int, default=1, help="myo_readings people per batch (--readings-weight)")
+    p.add_argument("--readings-ce", type=float, default=0.0,
+                   help="with --readings-weight: also this weight x cross-entropy over myo_readings' own 8 classes "
+                        "through a separate head that is not exported (default 0 = off)")
     p.add_argument("--width", type=int, default=32, help="convolution width")
     p.add_argument("--embed", type=int, default=64, help="embedding size (<= 128 in all)")
     p.add_argument("--members", type=int, default=1,
@@ -66,6 +75,26 @@ class Normaliser:
     def apply(self, prepared: np.ndarray, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         w = (prepared / self.window_scale).transpose(0, 2, 1).astype(np.float32)
         return np.ascontiguousarray(w), ((feats - self.feature_mean) / self.feature_std).astype(np.float32)
+
+
+def readings_cross_session(root: Path, profile, sos, weight: float, people_per_batch: int = 1, ce_weight: float = 0.0):
+    """The myo_readings people as a `fewshot.CrossSessionSet`: every session's onset-locked windows and rest windows,
+    cut by the evaluate's own `readings_windows` (the myo_readings protocol), then prepared like the training windows."""
+    from ..data.recordings import MYO_READINGS_LABELS, myo_readings_sessions
+    from ..decode.evaluate import readings_windows
+    from .fewshot import CrossSessionSet
+
+    win, lab, per, ses = [], [], [], []
+    for key, files in sorted(myo_readings_sessions(root).items()):
+        person, _, session = key.partition("-")
+        data, _ = readings_windows(files, profile, profile.rate_hz)
+        for name, ws in data.items():
+            win.extend(ws)
+            lab.extend([MYO_READINGS_LABELS.index(name)] * len(ws))
+            per.extend([person] * len(ws))
+            ses.extend([session] * len(ws))
+    prepared = prepare_windows(np.asarray(win, dtype=np.float32), sos)
+    return CrossSessionSet(prepared, np.asarray(lab, np.int64), np.asarray(per), np.asarray(ses), weight, people_per_batch, ce_weight)
 
 
 def _prepare(ws: WindowSet, sos) -> tuple[np.ndarray, np.ndarray]:
@@ -199,15 +228,20 @@ def run(args) -> int:
     norm = Normaliser.fit(prepared, feats)
     w, f = norm.apply(prepared, feats)
     t0 = time.process_time()
-    augment = None
+    augment, cross = None, None
     if args.objective == "fewshot":
         from .fewshot import Augment, fit_encoder_fewshot
 
         augment = None if args.no_augment else Augment()
         del w
+        if args.readings_weight > 0:
+            cross = readings_cross_session(root, profile, sos, args.readings_weight, args.readings_people_per_batch,
+                                           args.readings_ce)
+            print(f"myo_readings cross-session episodes: {len(cross.labels)} onset-locked windows, "
+                  f"{len(np.unique(cross.person))} people, weight {args.readings_weight:g}")
         members = [fit_encoder_fewshot(arch, prepared, norm, ws.labels, ws.person, ws.repetition, len(kept), args.epochs,
                                        args.seed + i, augment, args.proto_weight, ring=profile.layout == "ring",
-                                       width=args.width, embed=args.embed)
+                                       width=args.width, embed=args.embed, cross=cross)
                    for i in range(args.members)]
     else:
         members = [fit_encoder(arch, w, f, ws.labels, len(kept), args.epochs, args.seed + i) for i in range(args.members)]
@@ -270,7 +304,13 @@ def run(args) -> int:
                                       "none" if args.objective == "fewshot" else "per-channel amplitude jitter (log-normal, sigma 0.2)"),
                      "width": args.width, "embedding": args.embed, "members": args.members,
                      "seeds": list(range(args.seed, args.seed + args.members)),
-                     "windows": int(len(ws)), "cpu_seconds": round(train_cpu, 1), "threads": 1},
+                     "windows": int(len(ws)), "cpu_seconds": round(train_cpu, 1), "threads": 1,
+                     **({"cross_session": {
+                         "weight": args.readings_weight, "people_per_batch": args.readings_people_per_batch,
+                         "readings_ce": args.readings_ce,
+                         "episodes": "per batch, myo_readings people: prototypes from one session's onset-locked windows, "
+                                     "queries from another session of the same person (their labels never reach the exported class scores)",
+                         "windows": int(len(cross.labels))}} if cross is not None else {})},
         "training_data": {
             "dataset": "myo_cote_allard PreTrainingDataset, training0 (Côté-Allard et al., IEEE TNSRE 2019; "
                        "github.com/UlysseCoteAllard/MyoArmbandDataset @ 4de3efe)",
@@ -278,6 +318,10 @@ def run(args) -> int:
             "people": people,
             "left_out": list(COTE_ALLARD_LEAKED) + ["(same recordings as EvaluationDataset/Female0)"],
             "never_used": "EvaluationDataset (all sessions), Test0/Test1",
+            **({"also": "myo_readings (github.com/aljazfrancic/myo-readings-dataset @ 2630b1d, MIT): all 5 people, "
+                        "sessions 1-3, onset-locked windows (decode.evaluate.readings_windows) in cross-session episodes",
+                "contaminated": "myovox evaluate's myo_readings protocol (sessions 2-3 were pre-trained on): not a held-out result"}
+               if cross is not None else {}),
         },
         "metrics": {},
     }
