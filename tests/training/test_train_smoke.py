@@ -78,19 +78,23 @@ def test_fewshot_augment_and_episodes():
         assert len(set(person[idx])) == 1 and len(idx) == 3 * 2 * 2  # one person, every (gesture, rep) cell, 2 each
 
 
-def test_fewshot_fit_and_ensemble_export(tmp_path):
-    from myovox.training.fewshot import Augment, fit_encoder_fewshot
-    from myovox.training.models import Ensemble, embedding_dim
-
+def two_people_windows(rng):
+    """Prepared windows of two people x two classes x two repetitions; class 0 is loud on channels 0-3."""
     prof = find_profile("myo")
     sos = design_emg_sos(prof.filter, prof.rate_hz)
-    rng = np.random.default_rng(0)
     y = np.tile(np.repeat([0, 1], 16), 2)
     person = np.repeat(np.array(["a", "b"], dtype=object), 32)
     rep = np.tile(np.arange(16) % 2, 4)
     gain = np.where((np.arange(8) < 4)[None, :] == (y == 0)[:, None], 30.0, 3.0)
     prepared = prepare_windows(rng.normal(0, 1, (64, 40, 8)) * gain[:, None, :], sos)
-    norm = Normaliser.fit(prepared, rich_features(prepared))
+    return prepared, Normaliser.fit(prepared, rich_features(prepared)), y, person, rep
+
+
+def test_fewshot_fit_and_ensemble_export(tmp_path):
+    from myovox.training.fewshot import Augment, fit_encoder_fewshot
+    from myovox.training.models import Ensemble, embedding_dim
+
+    prepared, norm, y, person, rep = two_people_windows(np.random.default_rng(0))
     members = [fit_encoder_fewshot("cnn", prepared, norm, y, person, rep, 2, epochs=1, seed=s, augment=Augment(),
                                    proto_weight=1.0, embed=16, log=lambda *a, **k: None) for s in (0, 1)]
     model = Ensemble(members).eval()
@@ -120,12 +124,7 @@ def test_cross_session_episodes_and_fit():
     for sup, qry in cross.episodes(rng):
         assert len(set(per[sup]) | set(per[qry])) == 1  # one person
         assert len(set(ses[sup])) == 1 and len(set(ses[qry])) == 1 and ses[sup][0] != ses[qry][0]  # two sessions
-    y = np.tile(np.repeat([0, 1], 16), 2)
-    person = np.repeat(np.array(["a", "b"], dtype=object), 32)
-    rep = np.tile(np.arange(16) % 2, 4)
-    g2 = np.where((np.arange(8) < 4)[None, :] == (y == 0)[:, None], 30.0, 3.0)
-    prepared = prepare_windows(rng.normal(0, 1, (64, 40, 8)) * g2[:, None, :], sos)
-    norm = Normaliser.fit(prepared, rich_features(prepared))
+    prepared, norm, y, person, rep = two_people_windows(rng)
     lines = []
     model = fit_encoder_fewshot("cnn", prepared, norm, y, person, rep, 2, epochs=1, seed=0, augment=Augment(),
                                 proto_weight=1.0, embed=16, cross=cross, log=lambda *a, **k: lines.append(a[0]))
