@@ -71,20 +71,18 @@ if numba is not None:
                 row[c] = x_new
 
     @_jit
-    def _filter_envelope(x, n, coef, n_bp, zs, out):
-        """Band-pass `x[:n]` into out[0], its smoothed |TKEO| into out[1]; advances the state `zs` in place.
+    def _filter_envelope(n, coef, n_bp, zs, out):
+        """Band-pass out[0, :n] in place, its smoothed |TKEO| into out[1]; advances the state `zs` in place.
 
         `zs` is flat: 2 rows (z0, z1) per section, band-pass then low-pass, then the TKEO's last two inputs
         (older, newer), each row one value per channel.
         """
-        ch = x.shape[1]
+        ch = out.shape[2]
         n_sec = coef.shape[0]
         h = 2 * n_sec * ch
         for i in range(n):
             filt = out[0, i]
             env = out[1, i]
-            for c in range(ch):
-                filt[c] = x[i, c]
             _biquads(coef, 0, n_bp, zs, filt)
             for c in range(ch):
                 y = filt[c]
@@ -263,7 +261,7 @@ if numba is not None:
             for c in range(ch):
                 filt[i, c] = np.float64(x[i, c]) * scale  # x 1.0 is exact: the reference skips it
         _to_ring(filt, n, times, raw, raw_times, raw_start)
-        _filter_envelope(filt, n, coef, n_bp, zs, out)
+        _filter_envelope(n, coef, n_bp, zs, out)
         _to_ring(filt, n, times, ring, ring_times, start)
         if not detect:
             return 0
@@ -394,11 +392,13 @@ class FusedStages:
             return self._out[0, :0], self._out[1, :0], []
         if self._zs is None:
             self._zs, self._key = self._prime(x[0]), None
-        head = self._arguments(x, times, first_index, detector, None, 1.0)
+        tail = self._fixed_arguments(n, detector, None, 1.0)
+        if times is None:
+            times = _NO_TIMES
         if ring is None:
-            m = _chunk(*head, _NO_RING, _NO_TIMES, 0, _NO_RING, _NO_TIMES, 0)
+            m = _chunk(x, times, first_index, *tail, _NO_RING, _NO_TIMES, 0, _NO_RING, _NO_TIMES, 0)
         else:
-            m = ring.write_through(n, _chunk, *head, _NO_RING, _NO_TIMES, 0)
+            m = ring.write_through(n, _chunk, x, times, first_index, *tail, _NO_RING, _NO_TIMES, 0)
         out = self._out
         if not m:
             return out[0, :n], out[1, :n], []
@@ -427,7 +427,7 @@ class FusedStages:
         made_for = self._key
         if (made_for is None or made_for[0] is not detector or made_for[1] is not guard or made_for[2] != scale
                 or (detector is not None and made_for[3] is not detector._ev)):
-            self._tail = self._arguments(x, None, 0, detector, guard, scale)[3:]
+            self._tail = self._fixed_arguments(n, detector, guard, scale)
             self._key = (detector, guard, scale, None if detector is None else detector._ev)
         if raw is None:
             m = ring.write_through(n, _chunk, x, times, first_index, *self._tail, _NO_RING, _NO_TIMES, 0)
@@ -441,16 +441,14 @@ class FusedStages:
         """The last chunk's envelope (a view the next call overwrites)."""
         return self._out[1, :n]
 
-    def _arguments(self, x, times, first_index, detector, guard, scale) -> tuple:
-        """`_chunk`'s arguments before the rings."""
-        if times is None:
-            times = _NO_TIMES
-        head = (x, times, first_index, self._coef, self._n_bp, self._zs, self._out)
+    def _fixed_arguments(self, n, detector, guard, scale) -> tuple:
+        """`_chunk`'s arguments between the chunk's own (samples, times, first index) and the rings."""
+        head = (self._coef, self._n_bp, self._zs, self._out)
         if detector is None:
             head += (False, _NO_DET_I, _NO_DET_F, _NO_EV, _NO_EVF)
         else:
-            if detector._ev.shape[0] < 2 * x.shape[0] + 4:
-                detector._buffers(x.shape[0])
+            if detector._ev.shape[0] < 2 * n + 4:
+                detector._buffers(n)
             head += (True, detector._ist, detector._fs, detector._ev, detector._evf)
         if guard is None:
             return head + (False, 0.0, 0.0, float(scale), _NO_LAST)
