@@ -19,6 +19,16 @@ EOS = "</s>"
 BACKOFF = 0.4
 
 
+def next_char_mass(weighted_words: Iterable[tuple[str, float]], prefix: str) -> dict[str, float]:
+    """The weights of words that continue `prefix`, summed by the character after it (" " when the word is
+    the prefix itself); words that do not start with `prefix` are left out."""
+    mass: dict[str, float] = defaultdict(float)
+    for w, weight in weighted_words:
+        if w.startswith(prefix):
+            mass[w[len(prefix)] if len(w) > len(prefix) else " "] += weight
+    return mass
+
+
 class NGramModel:
     """Word trigram counts with stupid-backoff scores; `prior` adds vocabulary from a word list."""
 
@@ -130,9 +140,8 @@ class NGramModel:
             c = self.counts.get(tuple(padded[-k:]))
             if c:
                 cands.update(w for w in c if w != EOS and w.startswith(prefix))
-        spelled: dict[str, float] = defaultdict(float)
-        for w in sorted(cands - skip):  # a fixed order: the sums, and so the ranking, do not depend on hashing
-            spelled[w[len(prefix)] if len(w) > len(prefix) else " "] += self.score(w, hist)
+        # a fixed order: the sums, and so the ranking, do not depend on hashing
+        spelled = next_char_mass(((w, self.score(w, hist)) for w in sorted(cands - skip)), prefix)
         total = sum(spelled.values())
         out: dict[str, float] = defaultdict(float)
         if total > 0:

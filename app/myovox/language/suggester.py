@@ -22,7 +22,7 @@ from .backend import LanguageBackend
 from .generation import TextGenerator
 from .initials import FormIndex, PassTimer, SearchSettings, expand_initials
 from .memory import PhraseMemory, load_starter_phrases
-from .ngram import NGramModel
+from .ngram import NGramModel, next_char_mass
 from .safety import filter_candidates, judge
 from .text import normalize, words
 
@@ -363,13 +363,7 @@ class LanguageSuggester:
         got = self._llm_words.get(text)
         if got is not None and got[0] == partial:
             skip = {w.lower() for w in exclude} - {partial}
-            llm: dict[str, float] = {}
-            for w, lp in got[1]:
-                w = w.lower()
-                if w in skip or not w.startswith(partial):
-                    continue
-                ch = w[len(partial)] if len(w) > len(partial) else " "
-                llm[ch] = llm.get(ch, 0.0) + math.exp(lp)
+            llm = next_char_mass(((w.lower(), math.exp(lp)) for w, lp in got[1] if w.lower() not in skip), partial)
             total = sum(llm.values())
             if total > 0:
                 keys = sorted(set(dist) | set(llm))
