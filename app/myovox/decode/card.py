@@ -151,7 +151,7 @@ def load_card(path: str | Path, verify_weights: bool = True) -> ModelCard:
             labels=tuple(d["labels"]),
             embedding_dim=int(d["outputs"]["embedding"]),
             raw=d,
-            head_inputs=tuple(d.get("head_inputs", ("embedding", "hudgins", "rich"))),
+            head_inputs=tuple(d.get("head_inputs", ModelCard.head_inputs)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelCardError(f"{path}: model card is missing or has a bad field ({exc!r})") from exc
