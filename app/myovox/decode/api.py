@@ -21,6 +21,7 @@ from ..signal.filters import CausalFilter, Envelope, design_emg_sos
 from .calibration import Calibration, CalibrationError, confusion_matrix, ring_shift_scores
 from .card import ModelCard, ModelCardError, load_card
 from .features import hudgins_features, rotate_ring, sliding_windows, spatial_features
+from .finetune import ONNX_NAMES, TopWeights, fine_tune
 from .head import EmbeddingHead, MajorityVote, fit_temperature, reject
 
 __all__ = [
@@ -94,19 +95,40 @@ class GestureDecoder:
         + Hudgins + rich features 97.1 % per window (the shipped few-shot encoder, shrinkage 0.2).
         A card may add "spatial" (its "head_inputs"): the log channel covariance of the window
         (`features.spatial_features`), +0.3 points on the same protocol (myovox.training.recipe).
+        With a calibration whose encoder top was refitted (`decode.finetune`), the embedding is the
+        refitted top's, computed from the frozen convolutions' pooled output.
         """
+        cal = self.calibration
+        return self._assemble(self._parts(w, rotation), cal.encoder_top if cal is not None else None)
+
+    def _parts(self, w: np.ndarray, rotation: int | None = None) -> dict[str, np.ndarray]:
+        """Every block the head inputs are made of; with a refittable top also its inputs, the frozen
+        convolutions' pooled output ("conv") and the normalised rich features ("features")."""
         shift = self.calibration.rotation if rotation is None and self.calibration else (rotation or 0)
         if shift:
             w = rotate_ring(w, shift)
-        out = []
+        refittable = self.encoder.top is not None
+        names = list(dict.fromkeys(list(self.card.head_inputs) + (["conv", "features"] if refittable else [])))
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
         for s in range(0, len(w), 4096):
             prepared = self.card.prepare(w[s : s + 4096])
             inputs = self.card.inputs_from_prepared(prepared)
-            e, _ = self.encoder.run_inputs(inputs)
-            blocks = {"embedding": e, "hudgins": lambda: hudgins_features(prepared), "rich": inputs["features"],
-                      "spatial": lambda: spatial_features(prepared / self.card.window_scale)}
-            out.append(np.hstack([b() if callable(b) else b for b in (blocks[k] for k in self.card.head_inputs)]))
-        return np.concatenate(out) if out else np.empty((0, self.head_dim), np.float32)
+            e, conv = self.encoder.run_with_conv(inputs) if refittable else (self.encoder.run_inputs(inputs)[0], None)
+            blocks = {"embedding": lambda: e, "hudgins": lambda: hudgins_features(prepared), "rich": lambda: inputs["features"],
+                      "spatial": lambda: spatial_features(prepared / self.card.window_scale), "conv": lambda: conv,
+                      "features": lambda: inputs["features"]}
+            for k in names:
+                parts[k].append(blocks[k]())
+        return {k: np.concatenate(v) for k, v in parts.items() if v}
+
+    def _assemble(self, parts: dict[str, np.ndarray], top: TopWeights | None) -> np.ndarray:
+        """The head inputs from `_parts`, with the embedding from a refitted top when one is given."""
+        if "embedding" not in parts:  # no windows
+            return np.empty((0, self.head_dim), np.float32)
+        blocks = dict(parts)
+        if top is not None:
+            blocks["embedding"] = top.embed(parts["conv"], parts["features"])
+        return np.hstack([blocks[k] for k in self.card.head_inputs])
 
     # -- calibration ----------------------------------------------------------------------------
     def calibrate(
@@ -156,7 +178,16 @@ class GestureDecoder:
         windows = np.concatenate([g[2] for g in groups])
         y = np.concatenate([np.full(len(g[2]), g[0]) for g in groups])
         fold = np.concatenate([np.full(len(g[2]), g[1]) for g in groups])
-        emb = self._head_inputs(windows, rotation=0)
+        parts = self._parts(windows, rotation=0)
+        refit = self.card.fine_tune is not None and self.encoder.top is not None
+
+        def head_inputs(rows: np.ndarray) -> tuple[np.ndarray, TopWeights | None]:
+            """Head inputs of every window, with the top refitted on `rows` only (so held-out folds stay unseen)."""
+            if not refit:
+                return self._assemble(parts, None), None
+            top = fine_tune(self.encoder.top, parts["conv"][rows], parts["features"][rows], y[rows], len(labels), self.card.fine_tune)
+            return self._assemble(parts, top), top
+
         # cross-validation over repetitions -> per-gesture accuracy, confusion, temperature
         folds = np.unique(fold)
         logits = np.zeros((len(y), len(labels)))
@@ -166,6 +197,7 @@ class GestureDecoder:
             if len(np.unique(y[tr])) < len(labels):
                 logits[te] = 0.0  # a gesture with a single example left: no estimate possible
                 continue
+            emb, _ = head_inputs(tr)
             logits[te] = EmbeddingHead(labels, shrinkage=HEAD_SHRINKAGE).fit(emb[tr], y[tr]).logits(emb[te])
         temperature = fit_temperature(logits, y)
         probs = np.exp(logits / temperature - (logits / temperature).max(1, keepdims=True))
@@ -173,6 +205,7 @@ class GestureDecoder:
         pred = np.argmax(probs, axis=1)
         acc = {lab: float(np.mean(pred[y == i] == i)) for i, lab in enumerate(labels)}
         conf = confusion_matrix(y, reject(probs, rejection_threshold), len(labels))
+        emb, top = head_inputs(np.ones(len(y), dtype=bool))
         head = EmbeddingHead(labels, shrinkage=HEAD_SHRINKAGE, temperature=temperature).fit(emb, y)
         patterns = {}
         for i, lab in enumerate(labels):
@@ -185,7 +218,7 @@ class GestureDecoder:
             rejection_threshold=float(rejection_threshold), per_gesture_accuracy=acc,
             confusion=conf.tolist(), reliable=tuple(k for k, a in acc.items() if a >= reliable_accuracy),
             cv_method=cv_method, repetitions={k: len(v) for k, v in examples.items()},
-            channel_patterns=patterns, detector_threshold=threshold,
+            channel_patterns=patterns, detector_threshold=threshold, encoder_top=top,
         )
         if use:
             self.use(cal)
@@ -218,6 +251,10 @@ class GestureDecoder:
             )
         if calibration.head.mean is None or calibration.head.mean.shape[0] != self.head_dim:
             raise CalibrationError("the calibration's head does not fit this model's embedding; calibrate again")
+        top, base = calibration.encoder_top, self.encoder.top
+        if top is not None and (base is None or any(getattr(top, k).shape != getattr(base, k).shape for k in ONNX_NAMES)):
+            raise CalibrationError("the calibration refitted an encoder top this model card does not offer "
+                                   "(its fine_tune setting or layer sizes differ); calibrate again")
         self.calibration = calibration
         if self.vote:
             self.vote.reset()

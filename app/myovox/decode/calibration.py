@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..events import Threshold
+from .finetune import TopWeights
 from .head import EmbeddingHead
 
 CALIBRATION_SCHEMA = "myovox.calibration/1"
@@ -40,6 +41,7 @@ class Calibration:
     detector_threshold: Threshold | None = None
     rotation: int = 0  # ring positions the band has moved since the patterns were taken
     notes: tuple[str, ...] = field(default_factory=tuple)
+    encoder_top: TopWeights | None = None  # the encoder's top layers as refitted on this patient (decode.finetune)
 
     def with_rotation(self, shift: int) -> "Calibration":
         return replace(self, rotation=int(shift))
@@ -67,6 +69,7 @@ class Calibration:
                 "hysteresis": thr.hysteresis, "samples": thr.samples,
             },
             "head": self.head.to_dict(),
+            "encoder_top": None if self.encoder_top is None else self.encoder_top.to_dict(),
             "notes": list(self.notes),
         }
 
@@ -97,8 +100,9 @@ class Calibration:
                 detector_threshold=None if thr is None else Threshold(
                     tuple(thr["baseline"]), tuple(thr["spread"]), float(thr["k"]), float(thr["hysteresis"]), int(thr["samples"])),
                 rotation=int(d.get("rotation", 0)), notes=tuple(d.get("notes", ())),
+                encoder_top=TopWeights.from_dict(d["encoder_top"]) if d.get("encoder_top") else None,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:  # binascii.Error (bad base64) is a ValueError
             raise CalibrationError(f"{path}: calibration file is damaged ({exc!r}); calibrate again") from exc
 
 

@@ -18,6 +18,7 @@ from scipy import signal as sps
 from ..profiles import FilterSettings
 from ..signal.filters import design_emg_sos
 from .features import rich_features, window_operator
+from .finetune import FineTuning
 
 CARD_SCHEMA = "myovox.model_card/1"
 
@@ -58,6 +59,8 @@ class ModelCard:
     raw: dict  # everything else (training data, licences, metrics, why)
     #: what the calibration head classifies, in order (see GestureDecoder._head_inputs)
     head_inputs: tuple[str, ...] = ("embedding", "hudgins", "rich")
+    #: if set, calibration refits the encoder's top layers on the patient's windows (decode.finetune)
+    fine_tune: FineTuning | None = None
 
     @property
     def window_ms(self) -> float:
@@ -152,6 +155,7 @@ def load_card(path: str | Path, verify_weights: bool = True) -> ModelCard:
             embedding_dim=int(d["outputs"]["embedding"]),
             raw=d,
             head_inputs=tuple(d.get("head_inputs", ModelCard.head_inputs)),
+            fine_tune=FineTuning.from_dict(dict(d["fine_tune"])) if d.get("fine_tune") else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelCardError(f"{path}: model card is missing or has a bad field ({exc!r})") from exc
