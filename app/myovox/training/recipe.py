@@ -29,8 +29,10 @@ from typing import Callable
 import numpy as np
 
 from ..data.recordings import cote_allard_people, read_cote_allard_session, shared_data_dir
-from ..decode.api import load_decoder
+from ..decode.api import GestureDecoder
 from ..decode.features import hudgins_features, rotate_ring, spatial_features
+from ..decode.card import load_card
+from ..decode.finetune import FineTuning, fine_tune
 from ..decode.head import EmbeddingHead
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -56,6 +58,8 @@ class PersonData:
             if cal_step_ms and cal_step_ms != step_ms:
                 self.raw_cal[k] = dec.windows(r.signal, dec.card.rate_hz, cal_step_ms)
         self.x = {k: self.head_inputs(w) for k, w in self.raw.items()}
+        # the refittable top's inputs (conv, features) and the other blocks, when the card has fine_tune
+        self.parts = {k: dec._parts(w, rotation=0) for k, w in self.raw.items()} if dec.encoder.top is not None else {}
         # calibration windows may be cut more densely than the 50 ms test step (calibrate(step_ms=...))
         self.x_cal = {k: self.head_inputs(w) for k, w in self.raw_cal.items()} if self.raw_cal else self.x
 
@@ -120,6 +124,31 @@ def rda_head(shrinkage: float, alpha: float) -> Callable:
             zq = (q - mean) / std
             s = np.stack([-0.5 * np.einsum("ni,ij,nj->n", zq - m, inv, zq - m) - 0.5 * ld for m, inv, ld in params], 1)
             return classes[np.argmax(s, 1)]
+        return predict
+    return fit
+
+
+def fine_tuned_lda(shrinkage: float) -> Callable:
+    """The runtime's calibration: refit the encoder's top on the calibration reps (decode.finetune, the
+    card's fine_tune settings), then LDA on the head inputs with the refitted embedding."""
+    def fit(pd: PersonData, reps):
+        dec = pd.decoders[0]
+        if not pd.parts:
+            raise SystemExit("this head needs a card with fine_tune (or --fine-tune EPOCHS,LR)")
+        keys = sorted(k for k in pd.parts if k[1] in reps)
+        y = np.concatenate([np.full(len(pd.parts[k]["conv"]), k[0]) for k in keys])
+        classes = np.unique(y)
+        top = fine_tune(dec.encoder.top, np.concatenate([pd.parts[k]["conv"] for k in keys]),
+                        np.concatenate([pd.parts[k]["features"] for k in keys]), np.searchsorted(classes, y),
+                        len(classes), dec.card.fine_tune)
+
+        def inputs(keys):
+            return np.concatenate([dec._assemble(pd.parts[k], top) for k in keys])
+        h = EmbeddingHead(tuple(str(c) for c in classes), shrinkage=shrinkage).fit(inputs(keys), y)
+
+        def predict(test_reps):
+            return h.lda.predict((inputs(sorted(k for k in pd.parts if k[1] in test_reps)) - h.mean) / h.std)
+        predict.by_reps = True
         return predict
     return fit
 
@@ -238,6 +267,7 @@ HEADS: dict[str, Callable] = {
     **{f"members{s:g}": lda_members(s) for s in (0.2, 0.3)},
     **{f"rda{s:g}_{a:g}": rda_head(s, a) for s in (0.2,) for a in (0.5, 0.8, 0.9)},
     "lda_reps": lda_by_reps({1: 0.4, 2: 0.3, 3: 0.2}),
+    **{f"ft{s:g}": fine_tuned_lda(s) for s in (0.2, 0.3)},
     "aug_roll": lda_augmented(0.2, shifts=(-1, 1)),
     "aug_gain": lda_augmented(0.2, shifts=(), gains=(0.8, 1.25)),
     **{f"spatial{s:g}": lda_extra(s, ("spatial",)) for s in (0.1, 0.2, 0.3, 0.4)},
@@ -251,11 +281,15 @@ HEADS: dict[str, Callable] = {
 
 
 def load_people(cards: list[str], root: Path, people: list[str] | None = None, log=print,
-                head_inputs: tuple[str, ...] | None = None, cal_step_ms: float | None = None) -> list[PersonData]:
-    decoders = [load_decoder(c) for c in cards]
-    if head_inputs:  # try another head-input set than the card's (the card's is what ships)
-        for d in decoders:
-            d.card = replace(d.card, head_inputs=tuple(head_inputs))
+                head_inputs: tuple[str, ...] | None = None, cal_step_ms: float | None = None,
+                fine_tuning: FineTuning | None = None) -> list[PersonData]:
+    """`head_inputs` and `fine_tuning` try other settings than the card's (the card's are what ships)."""
+    loaded = [load_card(c) for c in cards]
+    if head_inputs:
+        loaded = [replace(c, head_inputs=tuple(head_inputs)) for c in loaded]
+    if fine_tuning:
+        loaded = [replace(c, fine_tune=fine_tuning) for c in loaded]
+    decoders = [GestureDecoder(c) for c in loaded]
     people = people or cote_allard_people(root, "EvaluationDataset")
     out = []
     for p in people:
@@ -282,12 +316,20 @@ def score(data: list[PersonData], head: Callable) -> dict:
     return {k: round(v, 2) for k, v in res.items()}
 
 
+def _fine_tuning(spec: str) -> FineTuning | None:
+    if not spec:
+        return None
+    v = spec.split(",")
+    return FineTuning(epochs=int(v[0]), learning_rate=float(v[1]), seed=int(v[2]) if len(v) > 2 else 0)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", action="append", default=[], help="model card (repeat for an ensemble)")
     p.add_argument("--heads", default="lda0.2", help=f"comma list of {', '.join(HEADS)}")
     p.add_argument("--head-inputs", default="", help="override the card's head_inputs, e.g. embedding,hudgins,rich,spatial")
     p.add_argument("--cal-step-ms", type=float, default=0.0, help="cut calibration windows this densely (test windows stay at 50 ms)")
+    p.add_argument("--fine-tune", default="", help="override the card's fine_tune: EPOCHS,LEARNING_RATE[,SEED] (for the ft heads)")
     p.add_argument("--data", default="")
     p.add_argument("--json", default="", help="append the results as one JSON line to this file")
     args = p.parse_args(argv)
@@ -295,14 +337,14 @@ def main(argv=None) -> int:
     root = Path(args.data) if args.data else shared_data_dir()
     t0 = time.process_time()
     data = load_people(cards, root, head_inputs=tuple(args.head_inputs.split(",")) if args.head_inputs else None,
-                       cal_step_ms=args.cal_step_ms or None)
+                       cal_step_ms=args.cal_step_ms or None, fine_tuning=_fine_tuning(args.fine_tune))
     for h in args.heads.split(","):
         r = score(data, HEADS[h])
         print(f"{'+'.join(Path(c).name for c in cards)} head {h}: w3 {r['w3']:.2f} r1 {r['r1']:.2f} r2 {r['r2']:.2f} "
               f"mean {r['mean']:.2f}  ({time.process_time() - t0:.0f} s CPU)", flush=True)
         if args.json:
             with open(args.json, "a") as f:
-                f.write(json.dumps({"cards": cards, "cal_step_ms": args.cal_step_ms or 50.0, "head_inputs": list(data[0].decoders[0].card.head_inputs), "head": h, **r}) + "\n")
+                f.write(json.dumps({"cards": cards, "cal_step_ms": args.cal_step_ms or 50.0, "fine_tune": args.fine_tune, "head_inputs": list(data[0].decoders[0].card.head_inputs), "head": h, **r}) + "\n")
     return 0
 
 
