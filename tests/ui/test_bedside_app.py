@@ -166,6 +166,32 @@ def test_calibration_wizard_captures_rest_and_cued_reps_from_the_stream(qtbot, t
     window.close()
 
 
+def test_a_failed_fit_is_shown_in_the_wizard_and_redo_starts_over(qtbot, tmp_path, stream_name, replay):
+    """The fit runs in a worker; its error (here: repetitions shorter than one decision window) comes
+    back to the wizard's screen, nothing is adopted, and the caregiver can redo."""
+    import numpy as np
+
+    bedside, window = open_app(qtbot, tmp_path, stream_name)
+    qtbot.waitUntil(lambda: bedside.session.status is not None and bedside.session.status.state == "connected",
+                    timeout=GUARD_MS)
+    before = bedside.session.decoder.calibration
+    window.open_wizard()
+    wizard = window.wizard
+    wizard.names.setText("fist")
+    wizard.reps.setValue(1)
+    wizard.start()
+    wizard.flow.rest_captured(np.zeros((600, 8), np.float32))
+    wizard.flow.rep_captured(np.ones((5, 8), np.float32))  # 25 ms: shorter than one 200 ms window
+    assert wizard.flow.step.kind == "fit"
+    qtbot.waitUntil(lambda: "Calibration failed" in wizard.detail.text(), timeout=GUARD_MS)
+    assert "shorter than one window" in wizard.detail.text()
+    assert wizard.stack.currentIndex() == 1 and wizard.redo.isEnabled() and not wizard.runner.fitting
+    assert bedside.session.decoder.calibration is before  # nothing half-fitted was adopted
+    wizard.redo_last()
+    assert wizard.flow.step.kind == "gesture" and "Calibration failed" not in wizard.detail.text()
+    window.close()
+
+
 def test_profile_switch_while_streaming_keeps_the_message(qtbot, tmp_path, stream_name, replay):
     bedside, window = open_app(qtbot, tmp_path, stream_name)
     qtbot.waitUntil(lambda: bedside.session.status is not None and bedside.session.status.state == "connected",

@@ -7,6 +7,7 @@ matrix and which gestures are reliable enough to use; the interaction mode follo
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,11 +107,11 @@ class CalibrationFlow:
                 ex[REST_LABEL] = pieces
         return ex
 
-    def fit(self, decoder, rate_hz: float, patient: str = ""):
-        """Fit the decoder's head (seconds on the CPU); returns its Calibration."""
+    def fit(self, decoder, rate_hz: float, patient: str = "", use: bool = True):
+        """Fit the decoder's head (seconds on the CPU); returns its Calibration (`use`: adopt it at once)."""
         if self.step.kind != "fit":
             raise RuntimeError(f"not ready to fit: {self.step.prompt}")
-        self.result = decoder.calibrate(self.examples(int(rate_hz)), rate_hz=rate_hz, patient=patient, rest=self.rest)
+        self.result = decoder.calibrate(self.examples(int(rate_hz)), rate_hz=rate_hz, patient=patient, rest=self.rest, use=use)
         return self.result
 
     def recommendation(self) -> tuple[str, dict[str, str]] | None:
@@ -162,6 +163,8 @@ class CalibrationRunner:
         self.flow: CalibrationFlow | None = None
         self._rest_start: int | None = None
         self._recorder: RepetitionRecorder | None = None
+        self._fit_thread: threading.Thread | None = None
+        self._fit_outcome = None
 
     @property
     def _acq(self):
@@ -212,15 +215,47 @@ class CalibrationRunner:
         if self.flow is not None and self.flow.rest is None and self._rest_start is None:
             self._start_rest()
 
-    def fit(self):
+    def start_fit(self) -> None:
+        """Fit in a worker thread, so the screen keeps painting and the stream keeps flowing while the
+        encoder's top is refitted (about a second or two on one core). `finish_fit` collects it."""
         decoder = self.session.decoder
         if decoder is None:
             raise RuntimeError("no encoder model is loaded for this profile")
-        cal = self.flow.fit(decoder, self._acq.profile.rate_hz, patient=self.patient)
+        flow, rate, patient = self.flow, self._acq.profile.rate_hz, self.patient
+        self._fit_outcome = None
+
+        def work() -> None:
+            try:
+                self._fit_outcome = (decoder, flow.fit(decoder, rate, patient=patient, use=False), None)
+            except Exception as exc:  # handed to the UI thread by finish_fit, never lost in the worker
+                self._fit_outcome = (decoder, None, exc)
+
+        self._fit_thread = threading.Thread(target=work, name="calibration-fit", daemon=True)
+        self._fit_thread.start()
+
+    @property
+    def fitting(self) -> bool:
+        return self._fit_thread is not None
+
+    def finish_fit(self):
+        """None while the worker still fits; then, on the caller's (UI) thread, the calibration is adopted
+        by the decoder and the detector and returned, or the worker's error is raised."""
+        if self._fit_thread is None or self._fit_thread.is_alive():
+            return None
+        self._fit_thread = None
+        decoder, cal, error = self._fit_outcome
+        if error is not None:
+            raise error
         decoder.use(cal)
         if cal.detector_threshold is not None:
             self._acq.chain.set_threshold(cal.detector_threshold)
         return cal
+
+    def fit(self):
+        """The same fit, waited for (scripts and tests)."""
+        self.start_fit()
+        self._fit_thread.join()
+        return self.finish_fit()
 
     def path(self):
         return self.dir / self.patient / f"{self._acq.profile.key}.json"

@@ -32,6 +32,7 @@ class CalibrationWizard(QDialog):
         self.stack.addWidget(self._report_page())
         self.flow: CalibrationFlow | None = None
         self.result = None
+        self._fit_failed = False
 
     # -- page 1: names ---------------------------------------------------------------------------
     def _names_page(self) -> QWidget:
@@ -66,6 +67,7 @@ class CalibrationWizard(QDialog):
         except ValueError as exc:
             self.names_error.setText(str(exc))
             return
+        self._fit_failed = False
         self.runner.begin(self.flow)
         self.stack.setCurrentIndex(1)
         self.refresh()
@@ -97,7 +99,8 @@ class CalibrationWizard(QDialog):
         return page
 
     def redo_last(self) -> None:
-        if self.flow is not None:
+        if self.flow is not None and not self.runner.fitting:
+            self._fit_failed = False
             self.flow.redo_last()
             self.runner.redo()
             self.refresh()
@@ -116,16 +119,29 @@ class CalibrationWizard(QDialog):
         elif step.kind == "gesture":
             self.detail.setText(f"Ask the patient to make the '{step.gesture}' movement once, then relax. "
                                 f"The repetition is taken when the burst ends.")
-        elif step.kind == "fit" and self.stack.currentIndex() == 1:
-            self.detail.setText("Fitting...")
-            self._fit()
+        elif self.stack.currentIndex() == 1 and (step.kind == "fit" or self.runner.fitting):
+            self._fit()  # the flow says "done" as soon as the worker has fitted; the result is collected here
 
     def _fit(self) -> None:
+        """Starts the fit in the runner's worker, then collects it on a later refresh: never blocks the screen."""
         try:
-            self.result = self.runner.fit()
+            if not self.runner.fitting:
+                if self._fit_failed:
+                    return  # the caregiver reads the error; Redo starts over
+                self.detail.setText("Fitting the patient's gestures...")
+                self.redo.setEnabled(False)  # the repetitions are being fitted; redo once the fit is back
+                self.runner.start_fit()
+                return
+            result = self.runner.finish_fit()
         except Exception as exc:  # shown, never raised at the bedside
+            self.redo.setEnabled(True)
+            self._fit_failed = True
             self.detail.setText(f"Calibration failed: {exc}. Redo the last repetition or cancel.")
             return
+        if result is None:
+            return
+        self.redo.setEnabled(True)
+        self.result = result
         self._show_report()
         self.stack.setCurrentIndex(2)
 
