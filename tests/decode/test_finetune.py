@@ -173,3 +173,22 @@ def test_fine_tune_on_a_graph_without_a_refittable_top_is_refused(tmp_path):
     del card["fine_tune"]
     (tmp_path / "flat2.card.json").write_text(json.dumps(dict(card, onnx="flat.onnx", sha256=sha256_of(tmp_path / "flat.onnx"))))
     assert load_decoder(tmp_path / "flat2.card.json").encoder.top is None  # without fine_tune it loads as before
+
+
+def test_a_graph_whose_top_is_wired_differently_is_refused(tmp_path):
+    """Same layers and weights, but the embedding layer reads its inputs in another order: the top as
+    read no longer reproduces the graph's embedding, so refitting it would start from the wrong place."""
+    import onnx
+
+    from myovox.decode.card import sha256_of
+
+    card = json.loads(CARD.read_text())
+    model = onnx.load(MODELS / card["onnx"])
+    concat = next(n for n in model.graph.node if n.op_type == "Concat")
+    mean, mx, branch = list(concat.input)
+    del concat.input[:]
+    concat.input.extend([branch, mean, mx])
+    onnx.save(model, tmp_path / "rewired.onnx")
+    (tmp_path / "rewired.card.json").write_text(json.dumps(dict(card, onnx="rewired.onnx", sha256=sha256_of(tmp_path / "rewired.onnx"))))
+    with pytest.raises(ModelCardError, match="do not reproduce"):
+        load_decoder(tmp_path / "rewired.card.json")

@@ -44,12 +44,27 @@ class OnnxEncoder:
                 )
         if "embedding" not in outputs or outputs["embedding"][-1] != card.embedding_dim:
             raise ModelCardError(f"{card.onnx_path}: output 'embedding' is {outputs.get('embedding')}, the card says {card.embedding_dim}-d")
+        if self.top is not None:
+            self._check_top()
+
+    def _check_top(self) -> None:
+        """The top as read must reproduce the graph's own embedding, or a refit would start from the wrong place."""
+        rng = np.random.default_rng(0)
+        probe = {"window": rng.normal(size=(4, self.card.channels, self.card.window_samples)).astype(np.float32),
+                 "features": rng.normal(size=(4, int(self.card.feature_mean.shape[0]))).astype(np.float32)}
+        emb, conv = self.run_with_conv(probe)
+        if conv.shape[1] != self.top.conv_dim or not np.allclose(self.top.embed(conv, probe["features"]), emb, rtol=1e-3, atol=1e-3):
+            raise ModelCardError(f"{self.card.onnx_path}: the layers the card's fine_tune would refit do not reproduce "
+                                 "the graph's embedding; this graph is not a myovox cnn/tcn export")
 
     def _split_top(self, card: ModelCard) -> bytes:
         """The graph with the embedding layer's frozen conv inputs as extra outputs; keeps the top's weights."""
-        import onnx
-        from onnx import numpy_helper
-
+        try:
+            import onnx
+            from onnx import numpy_helper
+        except ImportError as exc:
+            raise ModelCardError(f"{card.path}: the card asks for fine_tune, which needs the 'onnx' package "
+                                 "(a myovox dependency: reinstall with 'make setup')") from exc
         try:
             model = onnx.load(str(card.onnx_path))
         except Exception as exc:  # protobuf decode errors have no common public type
