@@ -3,12 +3,12 @@
 Pure numpy (torch is not a runtime dependency). The convolutions stay frozen and run in
 onnxruntime; only the small layers that turn their pooled output and the hand-crafted features
 into the embedding are refitted, with cross-entropy on the caregiver's own gestures, before the
-usual LDA head is fitted on the new embeddings. Those layers are where a new person, a new
-session or a movement the encoder never saw differs most from pre-training, and they are small
-enough (about 20,000 weights) to train in well under a second on one CPU thread.
+usual LDA head is fitted on the new embeddings. On the recipe protocol, refitting these layers
+alone did as well as refitting the whole encoder in torch, and they are small enough (about 20,000
+weights) to refit in a fraction of a second on one CPU thread.
 
-Chosen on the evaluation people's training0 only (myovox.training.recipe), see the model card's
-`selection.recipe` and `fine_tune`.
+Settings chosen on the evaluation people's training0 only (myovox.training.recipe): the model
+card's `selection.recipe` and `fine_tune`; the card's metrics show what it does on held-out sessions.
 """
 from __future__ import annotations
 
