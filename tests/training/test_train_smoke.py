@@ -129,3 +129,20 @@ def test_cross_session_episodes_and_fit():
     model = fit_encoder_fewshot("cnn", prepared, norm, y, person, rep, 2, epochs=1, seed=0, augment=Augment(),
                                 proto_weight=1.0, embed=16, cross=cross, log=lambda *a, **k: lines.append(a[0]))
     assert model is not None and "cross-session" in lines[0] and "cross-session 0.000" not in lines[0]
+
+
+def test_a_trained_card_names_its_code_and_libraries(tmp_path):
+    import subprocess
+
+    from myovox.training.train import code_provenance
+
+    prov = code_provenance()
+    assert prov["torch"] == torch.__version__ and prov["numpy"] == np.__version__
+    if prov["commit"] is not None:  # a git checkout (CI clones one): the exact commit and whether the tree differs
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=__import__("myovox.training.train", fromlist=["PROJECT"]).PROJECT).stdout.strip()
+        assert prov["commit"] == head and isinstance(prov["dirty"], bool)
+        assert ("diff_sha256" in prov) == prov["dirty"]
+    # outside a checkout the card says the code cannot be named, instead of failing the training run
+    none = code_provenance(tmp_path)
+    assert none["commit"] is None and "not a git checkout" in none["commit_note"]
