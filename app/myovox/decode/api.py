@@ -119,7 +119,7 @@ class GestureDecoder:
                       "features": lambda: inputs["features"]}
             for k in names:
                 parts[k].append(blocks[k]())
-        return {k: np.concatenate(v) for k, v in parts.items() if v}
+        return {k: v[0] if len(v) == 1 else np.concatenate(v) for k, v in parts.items() if v}  # one chunk: no copy
 
     def _assemble(self, parts: dict[str, np.ndarray], top: TopWeights | None) -> np.ndarray:
         """The head inputs from `_parts`, with the embedding from a refitted top when one is given."""
@@ -179,12 +179,12 @@ class GestureDecoder:
         y = np.concatenate([np.full(len(g[2]), g[0]) for g in groups])
         fold = np.concatenate([np.full(len(g[2]), g[1]) for g in groups])
         parts = self._parts(windows, rotation=0)
-        refit = self.card.fine_tune is not None and self.encoder.top is not None
+        fixed = None if self.encoder.top is not None else self._assemble(parts, None)  # no refit: one set for all folds
 
         def head_inputs(rows: np.ndarray) -> tuple[np.ndarray, TopWeights | None]:
             """Head inputs of every window, with the top refitted on `rows` only (so held-out folds stay unseen)."""
-            if not refit:
-                return self._assemble(parts, None), None
+            if fixed is not None:
+                return fixed, None
             top = fine_tune(self.encoder.top, parts["conv"][rows], parts["features"][rows], y[rows], len(labels), self.card.fine_tune)
             return self._assemble(parts, top), top
 

@@ -51,7 +51,7 @@ class TopWeights:
     def __post_init__(self):
         for k in ONNX_NAMES:
             object.__setattr__(self, k, np.ascontiguousarray(getattr(self, k), dtype=np.float32))
-        width, n_feat = self.f0_w.shape
+        width = self.f0_w.shape[0]
         embed, pooled = self.e_w.shape
         if (self.f0_b.shape != (width,) or self.f1_w.shape != (width, width) or self.f1_b.shape != (width,)
                 or self.e_b.shape != (embed,) or pooled <= width):
@@ -109,7 +109,7 @@ def loss_and_grads(params: dict, conv: np.ndarray, features: np.ndarray, labels:
     """Mean cross-entropy of gelu(embedding) @ cls_w.T + cls_b, and its gradient for every entry of `params`
     (the `ONNX_NAMES` keys plus "cls_w", "cls_b"; float64). `keep` is the dropout mask already scaled by
     1 / (1 - p), or None at evaluation."""
-    f, conv = features, conv
+    f = features
     a1 = f @ params["f0_w"].T + params["f0_b"]
     h1 = gelu(a1)
     a2 = h1 @ params["f1_w"].T + params["f1_b"]
