@@ -134,13 +134,13 @@ def test_cross_session_episodes_and_fit():
 def test_a_trained_card_names_its_code_and_libraries(tmp_path):
     import subprocess
 
-    from myovox.training.train import code_provenance
+    from myovox.training.train import PROJECT, code_provenance
 
     prov = code_provenance()
     assert prov["torch"] == torch.__version__ and prov["numpy"] == np.__version__
     if prov["commit"] is not None:  # a git checkout (CI clones one): the exact commit and whether the tree differs
         head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                              cwd=__import__("myovox.training.train", fromlist=["PROJECT"]).PROJECT).stdout.strip()
+                              cwd=PROJECT).stdout.strip()
         assert prov["commit"] == head and isinstance(prov["dirty"], bool)
         assert ("diff_sha256" in prov) == prov["dirty"]
     # outside a checkout the card says the code cannot be named, instead of failing the training run
