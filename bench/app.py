@@ -5,8 +5,9 @@
 The real clip is replayed over LSL in real time; the demo calibration (the clip's own fists, one gesture,
 scan mode) turns bursts into selections, so every fist changes the screen; the language model runs on the
 phrases those selections ask for (full load: acquisition, encoder, LLM and speech threads all busy).
-Latency is on the stream clock: from the detected burst onset (the decision's time) to the moment the
-window has repainted the new highlight. The stall is how late a 10 ms UI timer ran, worst case.
+Latency is on the stream clock: from the detected burst onset (the decision's time) to the attempt's decision
+(the sample that made it possible, and its arrival on the UI thread), and to the moment the window has
+repainted the new highlight. The stall is how late a 10 ms UI timer ran, worst case.
 """
 from __future__ import annotations
 
@@ -61,6 +62,17 @@ def main(argv=None) -> int:
             slow.append(dt)
 
     window._tick = timed_tick
+    from pylsl import local_clock
+
+    decided = []  # (stream time the UI thread received it, decision)
+    pump = bedside.session.pump
+
+    def collecting_pump(now=None):
+        view = pump(now)
+        decided.extend((local_clock(), d) for d in view.decisions)
+        return view
+
+    bedside.session.pump = collecting_pump
     window.show()
     replay.start()
     bedside.start()
@@ -70,6 +82,12 @@ def main(argv=None) -> int:
     replay.stop()
     lat = [1000 * (t - d.time) for t, d in window.highlight_changes if d.label is not None]
     stalls = np.array(window.stall.samples) * 1000
+    if decided:
+        rule = np.array([1000 * d.latency_s for _, d in decided])
+        got = np.array([1000 * (t - d.time) for t, d in decided])
+        print(f"attempt decisions: {len(decided)} ({sum(d.is_action for _, d in decided)} acted); onset -> the sample that "
+              f"decided: median {np.median(rule):.0f} ms, p95 {np.percentile(rule, 95):.0f} ms; onset -> decision on the UI "
+              f"thread: median {np.median(got):.0f} ms, p95 {np.percentile(got, 95):.0f} ms (target median <= 300, p95 <= 500)")
     llm = bedside.suggester.status if bedside.suggester else "off"
     print(f"== bedside app, {args.seconds:g} s of the real clip replayed in real time ({llm})")
     if lat:

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     fit_enc, fit_lda = [], []
     for _ in range(5):
         t = time.perf_counter()
-        dec.calibrate(ex, dec.card.rate_hz, patient="bench")
+        dec.calibrate(ex, dec.card.rate_hz, patient="bench", cut="windows")
         fit_enc.append(time.perf_counter() - t)
         t = time.perf_counter()
         lda = HudginsLda(dec.card.sos(), dec.window_samples, step).fit(ex)

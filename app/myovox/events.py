@@ -44,9 +44,14 @@ class BurstEnd:
         return self.offset_time - self.onset_time
 
 
+#: The calibration label of "the patient is not moving": a decision for it never acts.
+REST_LABEL = "rest"
+
+
 @dataclass(frozen=True, eq=False)
 class OnsetWindow:
-    """The decision window locked to a burst onset: what the decoder classifies."""
+    """One decision window of an attempt: `seq` 0 starts at the burst onset, each next one a step later.
+    What the decoder classifies; the attempt's windows end with an `AttemptEnd`."""
 
     burst: Burst
     start_index: int
@@ -54,6 +59,18 @@ class OnsetWindow:
     filtered: np.ndarray  # (window samples x channels), float32, causally filtered
     raw: np.ndarray  # the same samples as they came from the amplifier (after repair)
     rate_hz: float
+    seq: int = 0  # position in the attempt: 0 = onset-locked
+    end_time: float = 0.0  # stream time of the window's last sample: when it could first be decided
+
+
+@dataclass(frozen=True)
+class AttemptEnd:
+    """No more windows come for this burst's attempt: it ended, or reached the attempt's maximum length."""
+
+    burst: Burst
+    windows: int  # how many windows the attempt held
+    time: float  # stream time at which that became known
+    reason: str  # "burst end" | "max length"
 
 
 @dataclass(frozen=True)
@@ -69,17 +86,22 @@ class SignalFault:
 
 @dataclass(frozen=True)
 class GestureDecision:
-    """The decoder's verdict on one onset window. `label` None means "no action": the patient was
-    not understood well enough to act, and doing nothing is the safe choice."""
+    """The decoder's verdict on one attempt (or, for `decide`, one window). `label` None means "no action":
+    the patient was not understood well enough to act, and doing nothing is the safe choice. A decision
+    for rest is no action either."""
 
     label: str | None
     confidence: float
-    time: float  # stream time of the burst onset the window was locked to
+    time: float  # stream time of the burst onset the attempt began with
     scores: tuple[tuple[str, float], ...] = ()  # every calibrated label with its probability
+    latency_s: float = 0.0  # stream time from the onset to the sample that made the decision possible
+    windows: int = 1  # how many of the attempt's windows were seen
+    reason: str = ""  # "decisive" | "burst end" | "max length" | "" (one window)
+    top: str = ""  # the likeliest label even when below the rule (for the caregiver panel and the log)
 
     @property
     def is_action(self) -> bool:
-        return self.label is not None
+        return self.label is not None and self.label != REST_LABEL
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def person(shared_data):
 @pytest.fixture(scope="module")
 def calibrated(decoder, person):
     examples, _ = person
-    cal = decoder.calibrate(examples, 200.0, patient="test-patient", rest=examples["neutral"][0], created="2026-01-01T00:00:00")
+    cal = decoder.calibrate(examples, 200.0, patient="test-patient", rest=examples["neutral"][0], created="2026-01-01T00:00:00", cut="windows")
     return decoder, cal
 
 
@@ -72,7 +72,7 @@ def test_decides_real_windows_of_a_new_person(calibrated, person):
 def test_calibration_report_and_rest_threshold(calibrated):
     _, cal = calibrated
     assert set(cal.per_gesture_accuracy) == set(cal.labels) and len(cal.labels) == 7
-    assert cal.cv_method == "leave one repetition out"
+    assert cal.cv_method == "leave one repetition out (per attempt)"
     assert all(0.0 <= a <= 1.0 for a in cal.per_gesture_accuracy.values())
     assert set(cal.reliable) <= set(cal.labels)
     assert np.asarray(cal.confusion).shape == (7, 8)  # last column: no action
@@ -82,7 +82,7 @@ def test_calibration_report_and_rest_threshold(calibrated):
 def test_below_threshold_is_no_action(decoder, person):
     examples, test = person
     dec = load_decoder(CARD)
-    dec.calibrate(examples, 200.0, rejection_threshold=1.01)  # nothing can reach it
+    dec.calibrate(examples, 200.0, rejection_threshold=1.01, cut="windows")  # nothing can reach it
     d = dec.decide(test[3].signal[:40])
     assert d.label is None and not d.is_action and d.confidence <= 1.0
     labels, _ = dec.decide_many(dec.windows(test[3].signal, 200.0))
@@ -92,7 +92,7 @@ def test_below_threshold_is_no_action(decoder, person):
 def test_single_repetition_calibration_uses_halves(decoder, person):
     examples, _ = person
     dec = load_decoder(CARD)
-    cal = dec.calibrate({k: v[:1] for k, v in list(examples.items())[:4]}, 200.0)
+    cal = dec.calibrate({k: v[:1] for k, v in list(examples.items())[:4]}, 200.0, cut="windows")
     assert cal.cv_method.startswith("first half")
     assert len(cal.labels) == 4
 
@@ -195,28 +195,22 @@ def test_realign_undoes_a_turned_band(calibrated, person):
     windows = dec.windows(ext[1], 200.0)
     straight = dec.probabilities(windows)
     turned = rotate_ring(ext[0], 2)  # the band sits two electrodes round from where it was calibrated
-    shift, margin = dec.realign({"wrist extension": [turned]}, 200.0)
+    shift, gain = dec.realign({"wrist extension": [turned]}, 200.0, cut="windows")
     try:
-        assert shift == 6 and margin >= 0.1  # rolling the turned channels 6 more positions closes the ring
+        assert shift == 6 and gain >= 0.3  # rolling the turned channels 6 more positions closes the ring
         np.testing.assert_allclose(dec.probabilities(rotate_ring(windows, 2)), straight, rtol=1e-5, atol=1e-6)
     finally:
         dec.use(cal)
 
 
-def test_realign_refuses_when_the_turn_is_ambiguous(calibrated, person):
-    from dataclasses import replace
-
+def test_realign_keeps_the_band_where_it_is_unless_a_turn_is_clearly_likelier(calibrated, person):
     dec, cal = calibrated
     _, test = person
-    # a reference pattern with period 2 around the ring matches shifts s and s+2 equally well
-    periodic = replace(cal, channel_patterns={**cal.channel_patterns, "wrist extension": [1.0, -1.0] * 4})
-    dec.use(periodic)
-    ext = [r.signal for r in test if r.label_names[int(r.labels[0])] == "wrist extension"]
+    same = {lab: [r.signal for r in test if r.label_names[int(r.labels[0])] == lab][:1] for lab in ("wrist extension", "hand close")}
     try:
-        with pytest.raises(CalibrationError, match="cannot tell how the band has turned"):
-            dec.realign({"wrist extension": ext[:1]}, 200.0)
-        assert dec.calibration.rotation == 0  # unsure: nothing changed
+        shift, gain = dec.realign(same, 200.0, cut="windows")
+        assert shift == 0 and gain == 0.0 and dec.calibration.rotation == 0
         with pytest.raises(CalibrationError, match="not in this calibration"):
-            dec.realign({"wave": ext[:1]}, 200.0)
+            dec.realign({"wave": same["hand close"]}, 200.0, cut="windows")
     finally:
         dec.use(cal)

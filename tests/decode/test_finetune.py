@@ -110,7 +110,7 @@ def calibrated(decoder, shared_data):
     for r in read_cote_allard_session(shared_data, "EvaluationDataset", "Male4", "training0"):
         if r.repetition < 2 and int(r.labels[0]) < 4:
             examples.setdefault(r.label_names[int(r.labels[0])], []).append(r.signal)
-    cal = decoder.calibrate(examples, 200.0, patient="ft", created="2026-01-01T00:00:00")
+    cal = decoder.calibrate(examples, 200.0, patient="ft", created="2026-01-01T00:00:00", cut="windows")
     return decoder, cal, examples
 
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from myovox.events import Burst, BurstEnd, OnsetWindow
+from myovox.events import AttemptEnd, Burst, BurstEnd, OnsetWindow
 from myovox.profiles import find_profile
 from myovox.signal.chain import SignalChain
 from myovox.signal.filters import CausalFilter, Envelope, Tkeo, design_emg_sos, design_envelope_sos
@@ -88,7 +88,9 @@ def events_signature(events):
             out.append((type(e).__name__, e.onset_index, getattr(e, "confirmed_index", None),
                         getattr(e, "offset_index", None), e.channels))
         elif isinstance(e, OnsetWindow):
-            out.append(("window", e.start_index, e.filtered.shape, float(e.filtered.sum())))
+            out.append(("window", e.seq, e.start_index, e.filtered.shape, float(e.filtered.sum())))
+        elif isinstance(e, AttemptEnd):
+            out.append(("attempt end", e.burst.onset_index, e.windows, e.time, e.reason))
     return out
 
 

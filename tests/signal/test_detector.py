@@ -3,7 +3,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from myovox.events import Burst, BurstEnd, OnsetWindow, SignalFault, Threshold
+from myovox.events import AttemptEnd, Burst, BurstEnd, OnsetWindow, SignalFault, Threshold
 from myovox.profiles import find_profile
 from myovox.signal.chain import SignalChain, detect_offline
 from myovox.signal.detector import BurstDetector, estimate_threshold
@@ -71,20 +71,45 @@ def test_threshold_from_rest_is_robust_and_never_zero():
         estimate_threshold(rest[:5], 8, 0.5)
 
 
-def test_chain_captures_rest_then_emits_bursts_and_onset_locked_windows():
+def test_chain_captures_rest_then_emits_bursts_and_each_attempts_windows():
     p = find_profile("myo")
     rng = np.random.default_rng(2)
     x = rng.normal(0, 2, (int(8 * p.rate_hz), 8))
     onset = int(6 * p.rate_hz)
-    x[onset : onset + 200] *= 20
+    x[onset : onset + 200] *= 20  # a 1 s contraction: longer than the attempt's 500 ms
     events = detect_offline(x, p, chunk=17)
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "Threshold"
-    assert kinds.count("Burst") == 1 and kinds.count("OnsetWindow") == 1
-    win = next(e for e in events if isinstance(e, OnsetWindow))
+    assert kinds.count("Burst") == 1 and kinds.count("AttemptEnd") == 1
+    wins = [e for e in events if isinstance(e, OnsetWindow)]
+    assert [w.seq for w in wins] == list(range(p.attempt_windows)) == list(range(7))
+    end = next(e for e in events if isinstance(e, AttemptEnd))
+    assert end.reason == "max length" and end.windows == 7 and kinds.index("AttemptEnd") > kinds.index("OnsetWindow")
+    win = wins[0]
     assert win.filtered.shape == (p.window_samples, 8) and win.raw.shape == (p.window_samples, 8)
     assert abs(win.burst.onset_index - onset) <= p.samples(100)
-    np.testing.assert_allclose(win.raw, x[win.start_index : win.start_index + p.window_samples], rtol=1e-6)
+    for w in wins:  # window k starts k attempt steps after the onset; the last one ends attempt_ms after it
+        assert w.start_index == win.burst.onset_index + w.seq * p.attempt_step_samples
+        np.testing.assert_allclose(w.raw, x[w.start_index : w.start_index + p.window_samples], rtol=1e-6)
+        assert w.end_time == pytest.approx((w.start_index + p.window_samples - 1) / p.rate_hz)
+    assert wins[-1].start_index + p.window_samples - win.burst.onset_index == p.samples(p.attempt_ms)
+    assert end.time == wins[-1].end_time
+
+
+def test_a_short_burst_closes_its_attempt_at_the_burst_end():
+    p = find_profile("myo")
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 2, (int(8 * p.rate_hz), 8))
+    onset = int(6 * p.rate_hz)
+    x[onset : onset + 50] *= 20  # 250 ms
+    events = detect_offline(x, p, chunk=13)
+    wins = [e for e in events if isinstance(e, OnsetWindow)]
+    end = next(e for e in events if isinstance(e, AttemptEnd))
+    burst_end = next(e for e in events if isinstance(e, BurstEnd))
+    assert end.reason == "burst end" and 1 <= end.windows == len(wins) < p.attempt_windows
+    for w in wins[1:]:  # every later window lies at least half inside the burst
+        assert w.start_index + p.window_samples // 2 <= burst_end.offset_index
+    assert end.time >= burst_end.offset_time
 
 
 def test_a_bad_chunk_is_repaired_and_reported_never_propagated():
@@ -169,6 +194,7 @@ def test_a_whole_recording_in_one_chunk_keeps_every_window():
     chunked = detect_offline(x, p, chunk=7)
     n_bursts = sum(isinstance(e, Burst) for e in whole)
     assert n_bursts == 6
-    assert sum(isinstance(e, OnsetWindow) for e in whole) == n_bursts
+    assert sum(isinstance(e, OnsetWindow) and e.seq == 0 for e in whole) == n_bursts
+    assert sum(isinstance(e, AttemptEnd) for e in whole) == n_bursts
     assert [e.start_index for e in whole if isinstance(e, OnsetWindow)] == \
         [e.start_index for e in chunked if isinstance(e, OnsetWindow)]

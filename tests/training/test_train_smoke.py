@@ -54,7 +54,7 @@ def test_train_export_and_decide(tmp_path):
     with torch.no_grad():
         ref, _ = model(torch.from_numpy(w[:5]), torch.from_numpy(f[:5]))
     np.testing.assert_allclose(dec.embed(raw[:5].astype(np.float32)), ref.numpy(), rtol=1e-3, atol=1e-4)
-    cal = dec.calibrate({"left": [r for r in raw[:64:16]], "right": [r for r in raw[64::16]]}, 200.0)
+    cal = dec.calibrate({"left": [r for r in raw[:64:16]], "right": [r for r in raw[64::16]]}, 200.0, cut="windows")
     assert set(cal.labels) == {"left", "right"}
     labels, _ = dec.decide_many(raw[[1, 2, 70, 71]].astype(np.float32))
     assert labels[0] in ("left", None) and labels[2] in ("right", None)

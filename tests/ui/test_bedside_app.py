@@ -167,8 +167,8 @@ def test_calibration_wizard_captures_rest_and_cued_reps_from_the_stream(qtbot, t
 
 
 def test_a_failed_fit_is_shown_in_the_wizard_and_redo_starts_over(qtbot, tmp_path, stream_name, replay):
-    """The fit runs in a worker; its error (here: repetitions shorter than one decision window) comes
-    back to the wizard's screen, nothing is adopted, and the caregiver can redo."""
+    """The fit runs in a worker; its error (here: a repetition that never rises above rest) comes back to the
+    wizard's screen as a prompt to the caregiver, nothing is adopted, and the caregiver can redo."""
     import numpy as np
 
     bedside, window = open_app(qtbot, tmp_path, stream_name)
@@ -180,11 +180,12 @@ def test_a_failed_fit_is_shown_in_the_wizard_and_redo_starts_over(qtbot, tmp_pat
     wizard.names.setText("fist")
     wizard.reps.setValue(1)
     wizard.start()
-    wizard.flow.rest_captured(np.zeros((600, 8), np.float32))
-    wizard.flow.rep_captured(np.ones((5, 8), np.float32))  # 25 ms: shorter than one 200 ms window
+    rng = np.random.default_rng(0)
+    wizard.flow.rest_captured(rng.normal(0, 2, (600, 8)).astype(np.float32))
+    wizard.flow.rep_captured(rng.normal(0, 2, (400, 8)).astype(np.float32))  # a "movement" no stronger than rest
     assert wizard.flow.step.kind == "fit"
     qtbot.waitUntil(lambda: "Calibration failed" in wizard.detail.text(), timeout=GUARD_MS)
-    assert "shorter than one window" in wizard.detail.text()
+    assert "Too weak to detect" in wizard.detail.text() and "'fist'" in wizard.detail.text()
     assert wizard.stack.currentIndex() == 1 and wizard.redo.isEnabled() and not wizard.runner.fitting
     assert bedside.session.decoder.calibration is before  # nothing half-fitted was adopted
     wizard.redo_last()

@@ -3,19 +3,21 @@
 Rest capture, then N cued repetitions of each gesture the caregiver named (progress "rep 2 of 3",
 redo the last one), then the decoder fits its head and reports per-gesture accuracy, the confusion
 matrix and which gestures are reliable enough to use; the interaction mode follows from that.
-`RepetitionRecorder` cuts each repetition out of the live stream around the detected burst.
+A repetition is the `Attempt` the live chain cut for the burst (`decode.attempt.AttemptCollector`): the
+decoder is calibrated on exactly the windows it will later decide on.
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..events import Burst, BurstEnd
+from ..decode.attempt import Attempt, AttemptCollector
+from ..events import REST_LABEL
 from ..interact.machine import default_roles, mode_for
 
-REST_LABEL = "rest"
+BEFORE_S = 2.0  # how much of the stream before each captured movement is kept as rest between movements
 
 
 def recommend(gestures, reliable) -> tuple[str, dict[str, str]] | None:
@@ -35,7 +37,10 @@ class Step:
 
 
 class CalibrationFlow:
-    def __init__(self, gestures: list[str], reps: int = 3):
+    """`returning=True`: a returning patient's quick check (rest, then one repetition of each gesture of the
+    saved calibration), fitted with `GestureDecoder.returning` over the calibration the decoder holds."""
+
+    def __init__(self, gestures: list[str], reps: int = 3, returning: bool = False):
         names = [g.strip() for g in gestures if g.strip()]
         if not names:
             raise ValueError("name at least one gesture to calibrate")
@@ -47,8 +52,9 @@ class CalibrationFlow:
             raise ValueError("repetitions per gesture must be between 1 and 10")
         self.gestures = names
         self.reps = reps
+        self.returning = returning
         self.rest: np.ndarray | None = None
-        self.captured: dict[str, list[np.ndarray]] = {g: [] for g in names}
+        self.captured: dict[str, list[Attempt]] = {g: [] for g in names}
         self._order: list[str] = []  # labels in capture order, for redo
         self.result = None
 
@@ -61,8 +67,9 @@ class CalibrationFlow:
             if n < self.reps:
                 return Step("gesture", g, n + 1, self.reps, f"{g}: rep {n + 1} of {self.reps}")
         if self.result is None:
-            return Step("fit", prompt="Fitting the decoder to these repetitions")
-        return Step("done", prompt="Calibration ready")
+            return Step("fit", prompt="Checking yesterday's calibration against today's movements" if self.returning
+                        else "Fitting the decoder to these repetitions")
+        return Step("done", prompt="Quick check done" if self.returning else "Calibration ready")
 
     @property
     def progress(self) -> tuple[int, int]:
@@ -76,11 +83,11 @@ class CalibrationFlow:
         self.rest = np.asarray(raw, dtype=np.float32)
         self._order.append(REST_LABEL)
 
-    def rep_captured(self, raw: np.ndarray) -> Step:
+    def rep_captured(self, attempt: Attempt) -> Step:
         step = self.step
         if step.kind != "gesture":
             raise RuntimeError("no repetition is being asked for now")
-        self.captured[step.gesture].append(np.asarray(raw, dtype=np.float32))
+        self.captured[step.gesture].append(attempt)
         self._order.append(step.gesture)
         return self.step
 
@@ -97,7 +104,7 @@ class CalibrationFlow:
             self.captured[last].pop()
         return self.step
 
-    def examples(self, rest_window_samples: int) -> dict[str, list[np.ndarray]]:
+    def examples(self, rest_window_samples: int) -> dict[str, list]:
         """What the decoder calibrates on: every gesture's reps, and rest cut into rep-sized pieces."""
         ex = {g: list(v) for g, v in self.captured.items()}
         if self.rest is not None:
@@ -111,7 +118,11 @@ class CalibrationFlow:
         """Fit the decoder's head (seconds on the CPU); returns its Calibration (`use`: adopt it at once)."""
         if self.step.kind != "fit":
             raise RuntimeError(f"not ready to fit: {self.step.prompt}")
-        self.result = decoder.calibrate(self.examples(int(rate_hz)), rate_hz=rate_hz, patient=patient, rest=self.rest, use=use)
+        if self.returning:
+            ex = {g: list(v) for g, v in self.captured.items()}
+            self.result = decoder.returning(ex, rate_hz, rest=self.rest, patient=patient, use=use)
+        else:
+            self.result = decoder.calibrate(self.examples(int(rate_hz)), rate_hz=rate_hz, patient=patient, rest=self.rest, use=use)
         return self.result
 
     def recommendation(self) -> tuple[str, dict[str, str]] | None:
@@ -122,31 +133,14 @@ class CalibrationFlow:
 
 
 class RepetitionRecorder:
-    """Cuts a repetition out of the raw ring around a detected burst: from a little before the onset to
-    the offset (at most `max_s`, at least one decision window)."""
+    """The repetition of a cued movement: the `Attempt` the live chain cut for its burst (its windows from the
+    onset, as the decoder will see them), handed out when the attempt ends."""
 
-    def __init__(self, ring, rate_hz: float, window_samples: int, lead_s: float = 0.05, max_s: float = 2.0):
-        self.ring = ring
-        self.rate = rate_hz
-        self.window = window_samples
-        self.lead = int(lead_s * rate_hz)
-        self.max = int(max_s * rate_hz)
-        self._onset: int | None = None
+    def __init__(self):
+        self._collector = AttemptCollector()
 
-    def feed(self, event) -> np.ndarray | None:
-        """Returns the repetition's raw samples when a burst has ended (or grown too long)."""
-        if isinstance(event, Burst):
-            self._onset = event.onset_index
-            return None
-        if isinstance(event, BurstEnd) and self._onset is not None:
-            start = max(self._onset - self.lead, self.ring.total - len(self.ring))
-            stop = min(max(event.offset_index, self._onset + self.window), start + self.max, self.ring.total)
-            self._onset = None
-            if stop - start < self.window:
-                return None
-            data, _ = self.ring.read(start, stop)
-            return data
-        return None
+    def feed(self, event) -> Attempt | None:
+        return self._collector.feed(event)
 
 
 class CalibrationRunner:
@@ -174,7 +168,7 @@ class CalibrationRunner:
         self.flow = flow
         self.session.calibration = self
         acq = self._acq
-        self._recorder = RepetitionRecorder(acq.source.ring, acq.profile.rate_hz, acq.profile.window_samples)
+        self._recorder = RepetitionRecorder()
         self._start_rest()
 
     def _start_rest(self) -> None:
@@ -206,10 +200,20 @@ class CalibrationRunner:
                 self._rest_start = None
             return
         if step.kind == "gesture":
-            for ev in view.bursts:
+            for ev in view.windows:
                 rep = self._recorder.feed(ev)
                 if rep is not None and self.flow.step.kind == "gesture":
-                    self.flow.rep_captured(rep)
+                    self.flow.rep_captured(self._with_rest_before(rep))
+
+    def _with_rest_before(self, attempt):
+        """The attempt with the stream's last `BEFORE_S` before its onset (rest between movements, for the fit)."""
+        ring = self._acq.source.ring
+        onset = attempt.burst.onset_index
+        start = max(onset - int(BEFORE_S * self._acq.profile.rate_hz), ring.total - len(ring))
+        if onset - start <= 0:
+            return attempt
+        data, _ = ring.read(start, onset)
+        return replace(attempt, before=np.asarray(data, dtype=np.float32))
 
     def redo(self) -> None:
         if self.flow is not None and self.flow.rest is None and self._rest_start is None:

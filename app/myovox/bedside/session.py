@@ -1,6 +1,6 @@
 """BedsideSession: one patient's running chain, from the LSL stream to speech.
 
-    Acquisition (LSL worker) --OnsetWindow--> decoder worker --GestureDecision--\\
+    Acquisition (LSL worker) --OnsetWindow, AttemptEnd--> decoder worker --GestureDecision (one per attempt)--\\
                                                                               pump() on the UI thread:
     language worker <--RequestSuggestions-- Speller <---------------------------/  speller, journal, view
     speech worker   <--Speak--
@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..events import Burst, BurstEnd, GestureDecision, OnsetWindow, SignalFault, StreamStatus, Threshold
+from ..events import AttemptEnd, Burst, BurstEnd, GestureDecision, OnsetWindow, SignalFault, StreamStatus, Threshold
 from ..interact.events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
 from ..interact.machine import Speller, SpellerConfig, SpellerState
 from ..language.api import next_letters
@@ -39,6 +39,7 @@ class SessionView:
     status: StreamStatus | None = None
     bursts: list = field(default_factory=list)  # Burst / BurstEnd since the last pump
     decisions: list = field(default_factory=list)  # GestureDecision since the last pump
+    windows: list = field(default_factory=list)  # OnsetWindow / AttemptEnd while a calibration captures them
     faults: list = field(default_factory=list)
     outputs: list = field(default_factory=list)  # speller outputs since the last pump
     notices: list = field(default_factory=list)  # human-readable messages for the caregiver
@@ -75,6 +76,7 @@ class BedsideSession:
         self.calibration = None  # a running CalibrationRunner: decisions then never reach the speller
         self.help_calls = 0
         self.last_decision: GestureDecision | None = None
+        self._attempts: dict = {}  # onset index -> AttemptEvidence, owned by the decoder worker's thread
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -90,6 +92,7 @@ class BedsideSession:
         if self.decode_worker is not None:
             self.decode_worker.stop()
         self.decoder, self.profile = decoder, profile
+        self._attempts = {}
         self.decode_worker = Worker("decoder", self._decode, self._deliver, self._failed) if decoder else None
         if self.decode_worker is not None:
             self.decode_worker.start()
@@ -102,12 +105,28 @@ class BedsideSession:
                 w.stop()
 
     # -- worker jobs (run off the UI thread) ---------------------------------------------------
-    def _on_window(self, window: OnsetWindow) -> None:
-        if self.decode_worker is not None and self.decoder.calibration is not None:
-            self.decode_worker.submit(window)
+    def _on_window(self, item) -> None:
+        """An attempt's window or its end, from the acquisition thread: to the calibration while one captures
+        (a calibration movement must never type), else to the decoder worker once there is a calibration."""
+        if self.calibration is not None:
+            self._deliver(_ForCalibration(item))
+        elif self.decode_worker is not None and self.decoder.calibration is not None:
+            self.decode_worker.submit(item)
 
-    def _decode(self, window: OnsetWindow) -> GestureDecision:
-        return self.decoder.decide(window.raw, time=window.burst.onset_time)
+    def _decode(self, item) -> GestureDecision | None:
+        """One attempt's evidence, window by window; a decision as soon as the attempt's rule makes one."""
+        key = item.burst.onset_index
+        if isinstance(item, AttemptEnd):
+            ev = self._attempts.pop(key, None)
+            return ev.close(item.time, item.reason) if ev is not None else None
+        ev = self._attempts.get(key)
+        if ev is None:
+            if item.seq != 0:
+                return None  # the attempt began before this decoder (a calibration, a profile switch)
+            if len(self._attempts) > 8:  # attempts whose end never came (a stream that vanished mid-burst)
+                self._attempts.clear()
+            ev = self._attempts[key] = self.decoder.open_attempt(item.burst)
+        return ev.add(self.decoder.probabilities(item.raw)[0], item.end_time)
 
     def _suggest(self, req: RequestSuggestions) -> SuggestionsReady:
         s = self.suggester
@@ -153,7 +172,7 @@ class BedsideSession:
                 view.decisions.append(item)
                 if self.log is not None:
                     try:
-                        self.log.gesture(now, item.time, item.confidence, item.label is not None, item.label)
+                        self.log.gesture(now, item.time, item.confidence, item.is_action, item.label)
                     except Exception as exc:
                         view.notices.append(f"session log: {exc}")
                 if self.calibration is None:
@@ -162,6 +181,8 @@ class BedsideSession:
                 self._feed(item, view)
             elif isinstance(item, _Notice):
                 view.notices.append(item.text)
+            elif isinstance(item, _ForCalibration):
+                view.windows.append(item.event)
         if self.calibration is not None:
             self.calibration.feed(view)
         self._feed(Tick(now), view)
@@ -236,6 +257,11 @@ class BedsideSession:
 @dataclass(frozen=True)
 class _Notice:
     text: str
+
+
+@dataclass(frozen=True)
+class _ForCalibration:
+    event: object  # OnsetWindow | AttemptEnd
 
 
 def _lsl_clock():

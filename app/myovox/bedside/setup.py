@@ -40,20 +40,18 @@ def speller_config(mode: str | None, roles: dict[str, str] | None, prediction: s
 
 
 def demo_calibration(decoder, profile: DeviceProfile, clip_path: Path, reps: int = 3):
-    """Calibrate on the bundled clip itself (its fists as one 'fist' gesture, its rest as rest), so
-    `--demo-user` shows the whole chain: replayed bursts -> decisions -> selections -> speech."""
+    """Calibrate on the bundled clip itself (its first fists as one 'fist' gesture, its rest as rest), so
+    `--demo-user` shows the whole chain: replayed bursts -> decisions -> selections -> speech. The fists are
+    cut as the wizard's are: the attempts the live chain finds with the rest capture's threshold."""
     from ..data.recordings import read_recording
-    from ..events import BurstEnd
-    from ..signal.chain import detect_offline
 
     rec = read_recording(clip_path)
-    ends = [e for e in detect_offline(rec.signal, profile) if isinstance(e, BurstEnd)][:reps]
-    if not ends:
-        raise ValueError(f"no bursts found in {clip_path}")
-    fist = [rec.signal[e.onset_index : min(e.offset_index, e.onset_index + int(2 * rec.rate_hz))] for e in ends]
     rest_len = int(3 * rec.rate_hz)
     start = int(0.5 * rec.rate_hz)
-    rest = rec.signal[start : start + rest_len]
+    rest = np.asarray(rec.signal[start : start + rest_len])
+    found = decoder.attempts(rec.signal, rec.rate_hz, decoder.rest_threshold(rest, rec.rate_hz))[:reps]
+    if not found:
+        raise ValueError(f"no bursts found in {clip_path}")
     n = profile.window_samples
-    examples = {"fist": fist, "rest": [rest[i : i + n * 4] for i in range(0, rest_len - n * 4 + 1, n * 4)]}
-    return decoder.calibrate(examples, rate_hz=rec.rate_hz, patient="demo", rest=np.asarray(rest))
+    examples = {"fist": found, "rest": [rest[i : i + n * 4] for i in range(0, rest_len - n * 4 + 1, n * 4)]}
+    return decoder.calibrate(examples, rate_hz=rec.rate_hz, patient="demo", rest=rest)

@@ -5,6 +5,7 @@ sha256): a calibration made for another amplifier or another model is refused, n
 """
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..events import Threshold
+from .attempt import AttemptRule
 from .finetune import TopWeights
 from .head import EmbeddingHead
 
@@ -20,6 +22,35 @@ CALIBRATION_SCHEMA = "myovox.calibration/1"
 
 class CalibrationError(ValueError):
     """A calibration that cannot be used here; the message says why and what to do."""
+
+
+class WeakGestureError(CalibrationError):
+    """Some cued repetitions never rise above rest: the caregiver is asked for a stronger or another movement."""
+
+    def __init__(self, message: str, repetitions: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.repetitions = repetitions
+
+
+@dataclass(frozen=True, eq=False)
+class HeadTraining:
+    """What the head was fitted on (its inputs per window and their labels), kept so that a returning patient's
+    quick check can refit the head on yesterday's windows plus today's instead of starting over."""
+
+    x: np.ndarray  # (windows x head inputs), float32
+    y: np.ndarray  # label index per window
+
+    def to_dict(self) -> dict:
+        return {"shape": list(self.x.shape), "x_float32_le": base64.b64encode(self.x.astype("<f4").tobytes()).decode("ascii"),
+                "y": self.y.astype(int).tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "HeadTraining":
+        x = np.frombuffer(base64.b64decode(d["x_float32_le"], validate=True), dtype="<f4").reshape(tuple(int(v) for v in d["shape"]))
+        y = np.asarray(d["y"], dtype=np.int64)
+        if y.shape != (x.shape[0],):
+            raise ValueError("head training windows and labels disagree")
+        return cls(x, y)
 
 
 @dataclass(frozen=True)
@@ -37,11 +68,13 @@ class Calibration:
     reliable: tuple[str, ...]  # gestures accurate enough to use
     cv_method: str
     repetitions: dict  # label -> how many repetitions it was fitted on
-    channel_patterns: dict  # label -> mean log RMS per channel: the reference to undo a rotated band
+    channel_patterns: dict  # label -> mean log RMS per channel of its windows (how strong each gesture is, per electrode)
     detector_threshold: Threshold | None = None
     rotation: int = 0  # ring positions the band has moved since the patterns were taken
     notes: tuple[str, ...] = field(default_factory=tuple)
     encoder_top: TopWeights | None = None  # the encoder's top layers as refitted on this patient (decode.finetune)
+    attempt_rule: AttemptRule | None = None  # how an attempt's windows become one decision; None: the defaults
+    training: HeadTraining | None = None  # the head's own training windows (for a returning patient's quick check)
 
     def with_rotation(self, shift: int) -> "Calibration":
         return replace(self, rotation=int(shift))
@@ -70,6 +103,8 @@ class Calibration:
             },
             "head": self.head.to_dict(),
             "encoder_top": None if self.encoder_top is None else self.encoder_top.to_dict(),
+            "attempt_rule": None if self.attempt_rule is None else self.attempt_rule.to_dict(),
+            "training": None if self.training is None else self.training.to_dict(),
             "notes": list(self.notes),
         }
 
@@ -101,6 +136,8 @@ class Calibration:
                     tuple(thr["baseline"]), tuple(thr["spread"]), float(thr["k"]), float(thr["hysteresis"]), int(thr["samples"])),
                 rotation=int(d.get("rotation", 0)), notes=tuple(d.get("notes", ())),
                 encoder_top=TopWeights.from_dict(d["encoder_top"]) if d.get("encoder_top") else None,
+                attempt_rule=AttemptRule.from_dict(d["attempt_rule"]) if d.get("attempt_rule") else None,
+                training=HeadTraining.from_dict(d["training"]) if d.get("training") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:  # binascii.Error (bad base64) is a ValueError
             raise CalibrationError(f"{path}: calibration file is damaged ({exc!r}); calibrate again") from exc
@@ -112,30 +149,3 @@ def confusion_matrix(truth: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
     for t, p in zip(np.asarray(truth), np.asarray(pred)):
         m[int(t), int(p) if p >= 0 else n] += 1
     return m
-
-
-def ring_shift_scores(reference: dict, observed: dict) -> np.ndarray:
-    """Match score of every cyclic channel shift s (observed rolled by -s against the reference).
-
-    Patterns are mean log RMS per channel for each label both share; the score is the mean
-    correlation over those labels (1 = identical shape).
-    """
-    common = [k for k in observed if k in reference]
-    if not common:
-        raise CalibrationError("no gesture in the new capture matches a calibrated one; cannot find the rotation")
-    n = len(next(iter(reference.values())))
-    scores = np.zeros(n)
-    for s in range(n):
-        for k in common:
-            a = np.asarray(reference[k], dtype=np.float64)
-            b = np.roll(np.asarray(observed[k], dtype=np.float64), -s)
-            a, b = a - a.mean(), b - b.mean()
-            scores[s] += float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
-    return scores / len(common)
-
-
-def best_ring_shift(reference: dict, observed: dict) -> tuple[int, float]:
-    """The cyclic shift whose rolled observed patterns match the reference best, and its score."""
-    scores = ring_shift_scores(reference, observed)
-    best = int(np.argmax(scores))
-    return best, float(scores[best])

@@ -30,7 +30,7 @@ from .features import rotate_ring, sliding_windows
 from .head import MajorityVote  # noqa: F401  (documented post-processing; per-recording votes below are per file)
 
 PROJECT = Path(__file__).resolve().parents[3]
-REFERENCE_GESTURE = "wrist extension"  # chosen on training0 only (see api.REALIGN_MARGIN)
+REFERENCE_GESTURE = "wrist extension"  # chosen on training0 only (see api.REALIGN_RATIO)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -39,7 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grid-model", default=str(PROJECT / "models" / "grid16_1khz.card.json"), help="card of the 16-ch grid encoder")
     p.add_argument("--out", default=str(PROJECT / "bench" / "results" / "evaluate"), help="folder for the JSON, Markdown and PNG")
     p.add_argument("--people", type=int, default=0, help="evaluate only the first N evaluation people (0 = all)")
-    p.add_argument("--protocols", default="all", help="comma list: within,cross,size,rotation,cross_person,unseen,readings,flexemg")
+    p.add_argument("--protocols", "--protocol", default="all",
+                   help="comma list: within,cross,size,rotation,cross_person,unseen,readings,flexemg,attempts "
+                        "(attempts: one decision per attempt through the live chain, with the classical peer)")
     p.add_argument("--data", default="")
     p.add_argument("--update-card", action="store_true", help="store the summary in the model card's metrics")
 
@@ -164,12 +166,12 @@ def cote_allard_protocols(args, root, card_path, wanted, log) -> tuple[dict, dic
         tests = {s: read_cote_allard_session(root, "EvaluationDataset", person, s) for s in ("Test0", "Test1")}
         if "within" in wanted:
             ex = examples_of(tr, {0, 1, 2})
-            dec.calibrate(ex, rate, patient=person)
+            dec.calibrate(ex, rate, patient=person, cut="windows")
             tf = test_files(tr, {3})
             results["within_session"].setdefault(person, {})["encoder"] = encoder_scores(dec, tf, rate).result()
             results["within_session"][person]["lda"] = lda_scores(lda_fit(ex), tf).result()
         ex_all = examples_of(tr)
-        prev = dec.calibrate(ex_all, rate, patient=person)
+        prev = dec.calibrate(ex_all, rate, patient=person, cut="windows")
         prev_lda = lda_fit(ex_all)
         if "cross" in wanted:
             for s, recs in tests.items():
@@ -197,7 +199,7 @@ def cote_allard_protocols(args, root, card_path, wanted, log) -> tuple[dict, dic
                 prev_lda.rotation = 0
                 r[f"lda previous {s}"] = lda_scores(prev_lda, rest_files).result()
                 fresh = examples_of(recs, {0})
-                dec.calibrate(fresh, rate, patient=person)
+                dec.calibrate(fresh, rate, patient=person, cut="windows")
                 r[f"encoder fresh 1 rep {s}"] = encoder_scores(dec, rest_files, rate).result()
                 r[f"lda fresh 1 rep {s}"] = lda_scores(lda_fit(fresh), rest_files).result()
                 dec.use(prev)
@@ -220,7 +222,7 @@ def cote_allard_protocols(args, root, card_path, wanted, log) -> tuple[dict, dic
         if "size" in wanted:
             for n in (1, 2, 4):
                 ex = examples_of(tr, set(range(n)))
-                dec.calibrate(ex, rate, patient=person)
+                dec.calibrate(ex, rate, patient=person, cut="windows")
                 tf = test_files(tests["Test0"])
                 results["calibration_size_Test0"].setdefault(person, {})[f"encoder {n} rep"] = encoder_scores(dec, tf, rate).result()
                 results["calibration_size_Test0"][person][f"lda {n} rep"] = lda_scores(lda_fit(ex), tf).result()
@@ -244,7 +246,7 @@ def cote_allard_protocols(args, root, card_path, wanted, log) -> tuple[dict, dic
 def _realign_or_keep(dec, ref, rate, record: dict, key: str) -> int:
     """Realign; when the decoder refuses (ambiguous), keep the previous calibration and count it."""
     try:
-        shift, _ = dec.realign(ref, rate)
+        shift, _ = dec.realign(ref, rate, cut="windows")
         record[key] = {"window_acc": 0.0, "recording_acc": 0.0}
         return shift
     except CalibrationError:
@@ -262,7 +264,7 @@ def unseen_protocol(args, root, card_path, log) -> dict:
         tr = read_cote_allard_session(root, "EvaluationDataset", person, "training0")
         t0 = read_cote_allard_session(root, "EvaluationDataset", person, "Test0")
         ex = examples_of(tr)
-        dec.calibrate(ex, rate, patient=person)
+        dec.calibrate(ex, rate, patient=person, cut="windows")
         lda = HudginsLda(dec.card.sos(), dec.window_samples, step).fit(ex)
         tf = [t for t in test_files(t0) if t[0] in unseen]
         out[person] = {"encoder (unseen gestures)": encoder_scores(dec, tf, rate).result(),
@@ -290,7 +292,7 @@ def readings_windows(files, profile, rate):
     for f in files[1:]:
         r = read_myo_readings(f)
         for ev in detect_offline(r.signal, profile, chunk=10, threshold=thr):
-            if isinstance(ev, OnsetWindow):
+            if isinstance(ev, OnsetWindow) and ev.seq == 0:  # the onset-locked window of each burst
                 lab = int(r.labels[ev.burst.onset_index])
                 if lab == 0:
                     dropped += 1
@@ -312,7 +314,7 @@ def readings_protocol(root, card_path, log) -> dict:
             continue
         calib, dropped1 = data["1"]
         calib = {k: v for k, v in calib.items() if len(v) >= 2}
-        prev = dec.calibrate(calib, rate, patient=person)
+        prev = dec.calibrate(calib, rate, patient=person, cut="windows")
         lda = HudginsLda(dec.card.sos(), dec.window_samples, 1).fit(calib)
         res = {"session 1 windows per class": {k: len(v) for k, v in calib.items()}, "release bursts dropped s1": dropped1}
         for s in ("2", "3"):
@@ -327,14 +329,14 @@ def readings_protocol(root, card_path, log) -> dict:
             res[f"lda previous s{s}"] = _onset_scores(lambda w: lda.labels[lda.predict(w[None])[0]], tests)
             if "extension" in windows:
                 try:
-                    dec.realign({"extension": windows["extension"][:2]}, rate)
+                    dec.realign({"extension": windows["extension"][:2]}, rate, cut="windows")
                     res[f"realign refused s{s}"] = {"window_acc": 0.0, "recording_acc": 0.0}
                 except CalibrationError:
                     res[f"realign refused s{s}"] = {"window_acc": 1.0, "recording_acc": 1.0}
                 res[f"encoder realigned s{s}"] = _onset_scores(lambda w: _enc_pred(dec, w), tests)
                 dec.use(prev)
             if len(fresh) == len(calib):
-                dec.calibrate(fresh, rate, patient=person)
+                dec.calibrate(fresh, rate, patient=person, cut="windows")
                 res[f"encoder fresh 2 reps s{s}"] = _onset_scores(lambda w: _enc_pred(dec, w), tests)
                 lf = HudginsLda(dec.card.sos(), dec.window_samples, 1).fit(fresh)
                 res[f"lda fresh 2 reps s{s}"] = _onset_scores(lambda w: lf.labels[lf.predict(w[None])[0]], tests)
@@ -385,7 +387,7 @@ def flexemg_protocol(root, grid_card: str, log) -> dict:
         lda = HudginsLda(sos, length, step).fit(train)
         res = {"lda": lda_scores(lda, test).result()}
         if dec is not None:
-            dec.calibrate(train, rate, patient=person)
+            dec.calibrate(train, rate, patient=person, cut="windows")
             res["encoder"] = encoder_scores(dec, test, rate).result()
         out[person] = res
     log(f"  flexemg: {len(out)} people, encoder {'present' if dec else 'absent (no grid16_1khz model card)'}")
@@ -455,7 +457,13 @@ def run(args) -> int:
     if root is None:
         print("no shared data folder (../shared/data or $MYOVOX_SHARED_DATA); nothing to evaluate")
         return 2
-    wanted = {"within", "cross", "size", "rotation", "cross_person", "unseen", "readings", "flexemg"} if args.protocols == "all" else set(args.protocols.split(","))
+    wanted = ({"within", "cross", "size", "rotation", "cross_person", "unseen", "readings", "flexemg", "attempts"}
+              if args.protocols == "all" else set(args.protocols.split(",")))
+    if wanted == {"attempts"}:
+        from .attempts_eval import run as run_attempts
+
+        run_attempts(root, args)
+        return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.process_time()
@@ -472,6 +480,10 @@ def run(args) -> int:
         results["myo_readings_session1_to_2_3"] = readings_protocol(root, args.model, print)
     if "flexemg" in wanted:
         results["flexemg16_session1_to_2"] = flexemg_protocol(root, args.grid_model, print)
+    if "attempts" in wanted:
+        from .attempts_eval import run as run_attempts
+
+        run_attempts(root, args)
     summary = {}
     for proto, per_person in results.items():
         numeric = {p: {m: r for m, r in v.items() if isinstance(r, dict) and "window_acc" in r} for p, v in per_person.items()}

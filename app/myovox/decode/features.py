@@ -81,6 +81,24 @@ def hudgins_features(windows: np.ndarray) -> np.ndarray:
     return np.concatenate([mav, zc, ssc, wl], axis=1)
 
 
+def ls4_features(windows: np.ndarray, wamp_threshold: float | np.ndarray = 2e-3) -> np.ndarray:
+    """LibEMG's LS4 set per channel: L-scale (second L-moment), maximum fractal length, mean square root
+    and Willison amplitude, grouped feature-major (windows x 4*channels), as LibEMG computes them.
+    `wamp_threshold` (LibEMG's default 2e-3 assumes volts; pass one in the signal's own unit)."""
+    w = np.asarray(windows, dtype=np.float64)
+    n = w.shape[1]
+    x = np.sort(w, axis=1)
+    i = np.arange(n, dtype=np.float64)[None, :, None]
+    b0 = x.mean(axis=1)
+    b1 = (i / max(n - 1, 1) * x).mean(axis=1)
+    ls = 2 * b1 - b0
+    d = np.diff(w, axis=1)
+    mfl = np.log10(np.sqrt((d * d).sum(axis=1)) + 1e-12)
+    msr = np.abs(np.mean(np.sqrt(w.astype(np.complex128)), axis=1))
+    wamp = (np.abs(d) > np.asarray(wamp_threshold)).sum(axis=1).astype(np.float64)
+    return np.concatenate([ls, mfl, msr, wamp], axis=1)
+
+
 def rich_features(windows: np.ndarray) -> np.ndarray:
     """RMS, variance, simple square integral, spectral entropy, waveform length, zero-crossing rate
     and mean frequency per channel, on scales a network digests (logs of energies, rates in 0..1).

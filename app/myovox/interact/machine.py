@@ -281,7 +281,7 @@ class Speller:
         return p * self.config.timing.first_dwell if first else p
 
     def _decision(self, d: GestureDecision) -> list:
-        if d.label is None:  # "no action": the decoder was not sure; doing nothing is safe
+        if not d.is_action:  # "no action" (unsure, or rest): doing nothing is safe
             return []
         role = self.config.roles.get(d.label)
         if role is None:

@@ -76,6 +76,11 @@ class DeviceProfile:
     decision_ms: float
     pre_onset_ms: float
     model: str
+    # An attempt (one burst from rest) is seen through successive decision windows every `attempt_step_ms`
+    # from the onset, for at most `attempt_ms` after it (the last window ends there): the decoder decides
+    # once per attempt within that span (decode.attempt).
+    attempt_step_ms: float = 50.0
+    attempt_ms: float = 500.0
     layout: str = "strip"  # ring | grid | strip
     grid: tuple[int, int] | None = None
     rate_tolerance: float = 0.05
@@ -94,6 +99,16 @@ class DeviceProfile:
     @property
     def window_samples(self) -> int:
         return self.samples(self.decision_ms)
+
+    @property
+    def attempt_step_samples(self) -> int:
+        return self.samples(self.attempt_step_ms)
+
+    @property
+    def attempt_windows(self) -> int:
+        """How many windows an attempt may hold: the last one ends `attempt_ms` after the onset."""
+        span = max(self.samples(self.attempt_ms) - self.window_samples, 0)
+        return 1 + span // self.attempt_step_samples
 
     def with_rate(self, rate_hz: float) -> DeviceProfile:
         return replace(self, rate_hz=rate_hz)
@@ -135,6 +150,8 @@ _BOUNDS = {
     ("detector", "min_channels"): (1, 256),
     ("window", "decision_ms"): (50.0, 2000.0),
     ("window", "pre_onset_ms"): (0.0, 1000.0),
+    ("window", "attempt_step_ms"): (5.0, 1000.0),
+    ("window", "attempt_ms"): (50.0, 5000.0),
 }
 
 
@@ -251,6 +268,10 @@ def parse_profile(data: dict, key: str, where: str) -> DeviceProfile:
     pre = r.get("window", "pre_onset_ms", float, 0.0)
     if pre >= decision:
         raise r.error("window", "pre_onset_ms", f"{pre:g} must be shorter than decision_ms {decision:g}")
+    attempt_step = r.get("window", "attempt_step_ms", float, 50.0)
+    attempt = r.get("window", "attempt_ms", float, 500.0)
+    if attempt < decision:
+        raise r.error("window", "attempt_ms", f"{attempt:g} must be at least decision_ms {decision:g}")
 
     model = r.get("model", "encoder", str, "")
     return DeviceProfile(
@@ -275,6 +296,8 @@ def parse_profile(data: dict, key: str, where: str) -> DeviceProfile:
         detector=det,
         decision_ms=decision,
         pre_onset_ms=pre,
+        attempt_step_ms=attempt_step,
+        attempt_ms=attempt,
         model=model,
         source=where,
         notes=tuple(notes),

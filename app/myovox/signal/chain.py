@@ -1,4 +1,4 @@
-"""SignalChain: guard -> band-pass -> TKEO envelope -> rest threshold -> bursts -> onset-locked windows.
+"""SignalChain: guard -> band-pass -> TKEO envelope -> rest threshold -> bursts -> each attempt's windows.
 
 One object, one method: `process(chunk, times)` takes raw samples as they arrive and returns the
 events they complete. It holds no thread, clock or device, so a recording, a live amplifier and a
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..events import Burst, OnsetWindow, Threshold
+from ..events import AttemptEnd, Burst, BurstEnd, OnsetWindow, Threshold
 from ..profiles import DeviceProfile
 from ..stream.ring import RingBuffer
 from . import kernel
@@ -58,7 +58,9 @@ class SignalChain:
         self.raw = RingBuffer(hist, ch) if raw_ring is None else raw_ring
         self._writes_raw = raw_ring is None or repair
         self._max_chunk = min(self._max_chunk_for(profile, history_s), self.raw.capacity)
-        self._pending: list[Burst] = []
+        self.attempt_step = profile.attempt_step_samples
+        self.attempt_windows = profile.attempt_windows
+        self._pending: list[_OpenAttempt] = []
         # The caregiver's panel plots the envelope; the detector alone does not need it kept.
         self.envelope_ring = RingBuffer(hist, ch) if keep_envelope else None
         if threshold is not None:
@@ -67,7 +69,8 @@ class SignalChain:
     @staticmethod
     def _history_samples(profile: DeviceProfile, history_s: float) -> int:
         pre = profile.samples(profile.pre_onset_ms) if profile.pre_onset_ms else 0
-        return max(int(history_s * profile.rate_hz), 4 * (profile.window_samples + pre))
+        span = max(profile.window_samples, profile.samples(profile.attempt_ms))  # an attempt's windows
+        return max(int(history_s * profile.rate_hz), 4 * (span + pre))
 
     @classmethod
     def _max_chunk_for(cls, profile: DeviceProfile, history_s: float) -> int:
@@ -186,28 +189,70 @@ class SignalChain:
             detected = detector.process(env, first, times)
         if detected:
             events.extend(detected)
-            self._pending.extend(ev for ev in detected if isinstance(ev, Burst))
+            for ev in detected:
+                if isinstance(ev, Burst):
+                    self._pending.append(_OpenAttempt(ev))
+                elif isinstance(ev, BurstEnd):
+                    for a in self._pending:
+                        if a.burst.onset_index == ev.onset_index:
+                            a.offset, a.offset_time = ev.offset_index, ev.offset_time
         if self._pending:
             events.extend(self._ready_windows())
         return events
 
-    def _ready_windows(self) -> list[OnsetWindow]:
-        out = []
+    def attempt_window_start(self, onset_index: int, seq: int) -> int:
+        """Where window `seq` of the attempt that began at `onset_index` starts (the one definition)."""
+        return onset_index - self.pre + seq * self.attempt_step
+
+    def _ready_windows(self) -> list:
+        """Every window of every open attempt that is complete now, then `AttemptEnd` for the ones that are over.
+
+        Window `seq` belongs to the attempt when it is among the first `attempt_windows` and at least half of
+        it lies before the burst's offset (the onset window always does): a window of mostly relaxation
+        says nothing about the gesture.
+        """
+        out: list = []
         keep = []
         oldest = self.filtered.total - len(self.filtered)
-        for burst in self._pending:
-            start = burst.onset_index - self.pre
-            stop = start + self.window_len
-            if stop > self.filtered.total:
-                keep.append(burst)
-                continue
-            if start < oldest:  # cannot happen with the history sized from the window; never crash on it
-                continue
-            filt, t = self.filtered.read(start, stop)
-            raw, _ = self.raw.read(start, stop)
-            out.append(OnsetWindow(burst, start, float(t[0]), filt.astype(np.float32), raw.astype(np.float32), self.profile.rate_hz))
+        half = self.window_len // 2
+        for a in self._pending:
+            while True:
+                # An attempt is over at its last window's end, or (burst end) when the offset was detected.
+                if a.seq >= self.attempt_windows:
+                    out.append(AttemptEnd(a.burst, a.seq, a.last_end, "max length"))
+                    break
+                start = self.attempt_window_start(a.burst.onset_index, a.seq)
+                if a.seq > 0 and a.offset is not None and start + half > a.offset:
+                    out.append(AttemptEnd(a.burst, a.seq, max(a.last_end, a.offset_time), "burst end"))
+                    break
+                stop = start + self.window_len
+                if stop > self.filtered.total:
+                    keep.append(a)
+                    break
+                if start < oldest:  # cannot happen with the history sized from the window; never crash on it
+                    out.append(AttemptEnd(a.burst, a.seq, a.last_end, "burst end"))
+                    break
+                filt, t = self.filtered.read(start, stop)
+                raw, _ = self.raw.read(start, stop)
+                out.append(OnsetWindow(a.burst, start, float(t[0]), filt.astype(np.float32), raw.astype(np.float32),
+                                       self.profile.rate_hz, seq=a.seq, end_time=float(t[-1])))
+                a.seq += 1
+                a.last_end = float(t[-1])
         self._pending = keep
         return out
+
+
+class _OpenAttempt:
+    """A burst whose windows are still being cut (mutable, private to the chain)."""
+
+    __slots__ = ("burst", "seq", "offset", "offset_time", "last_end")
+
+    def __init__(self, burst: Burst):
+        self.burst = burst
+        self.seq = 0
+        self.offset: int | None = None
+        self.offset_time = burst.onset_time
+        self.last_end = burst.onset_time
 
 
 def detect_offline(signal: np.ndarray, profile: DeviceProfile, chunk: int = 0, threshold: Threshold | None = None) -> list:

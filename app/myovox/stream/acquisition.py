@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 
-from ..events import OnsetWindow, Threshold
+from ..events import AttemptEnd, OnsetWindow, Threshold
 from ..profiles import DeviceProfile
 from ..signal.chain import SignalChain
 from .lsl_source import LslSource
@@ -25,7 +25,7 @@ class Acquisition:
         self._predicate = predicate
         self._keep_envelope = keep_envelope
         self.dropped_events = 0
-        # Decision windows can go straight to the decoder's thread, skipping the UI thread's queue.
+        # An attempt's windows and its end can go straight to the decoder's thread, skipping the UI thread's queue.
         self.window_sink = None
         self._build(profile, threshold)
 
@@ -48,7 +48,7 @@ class Acquisition:
             events = self.chain.process(samples, times)
         sink = self.window_sink
         for ev in events:
-            if sink is not None and isinstance(ev, OnsetWindow):
+            if sink is not None and isinstance(ev, (OnsetWindow, AttemptEnd)):
                 sink(ev)
             else:
                 self._emit(ev)

@@ -7,6 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ..events import REST_LABEL
+
 STATE_COLOURS = {"connected": "#1e8449", "searching": "#b9770e", "disconnected": "#c0392b",
                  "wrong device": "#c0392b", "stopped": "#7f8c8d"}
 
@@ -79,10 +81,14 @@ class CaregiverPanel(QWidget):
         self.state.setStyleSheet(f"font-size:14pt; padding:6px; color:white; background:{colour};")
 
     def show_decision(self, decision) -> None:
-        if decision.label is None:
-            self.decision.setText(f"decision: no action (confidence {decision.confidence:.2f})")
+        """The last attempt's decision, how sure, and how long after the burst's onset it came (stream clock)."""
+        when = f"{1000 * decision.latency_s:.0f} ms after onset, {decision.windows} window{'s' * (decision.windows != 1)}"
+        if decision.is_action:
+            self.decision.setText(f"decision: {decision.label} ({decision.confidence:.2f}), {when}")
+        elif decision.top == REST_LABEL or decision.label == REST_LABEL:
+            self.decision.setText(f"decision: no action (looked like rest), {when}")
         else:
-            self.decision.setText(f"decision: {decision.label} ({decision.confidence:.2f})")
+            self.decision.setText(f"decision: no action (unsure: {decision.top or '?'} at {decision.confidence:.2f}), {when}")
 
     def mark_faults(self, faults) -> None:
         for f in faults:

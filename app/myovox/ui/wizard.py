@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QLineEdit, QProgres
                                QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ..bedside.calibration import CalibrationFlow
+from ..events import REST_LABEL
 
 
 class CalibrationWizard(QDialog):
@@ -59,7 +60,28 @@ class CalibrationWizard(QDialog):
         start.setMinimumHeight(48)
         start.clicked.connect(self.start)
         lay.addWidget(start)
+        self.quick = QPushButton("Returning patient: quick check (rest, then one of each saved gesture)")
+        self.quick.setMinimumHeight(48)
+        self.quick.clicked.connect(self.start_quick_check)
+        lay.addWidget(self.quick)
         return page
+
+    def saved_gestures(self) -> list[str]:
+        """The gestures of the calibration in use, if it can take a quick check (else empty)."""
+        decoder = self.runner.session.decoder
+        cal = decoder.calibration if decoder is not None else None
+        if cal is None or cal.training is None:
+            return []
+        return [g for g in cal.labels if g != REST_LABEL]
+
+    def start_quick_check(self) -> None:
+        gestures = self.saved_gestures()
+        if not gestures:
+            self.names_error.setText("No saved calibration with a quick check for this patient and amplifier: "
+                                     "calibrate afresh (name the gestures above).")
+            return
+        self.flow = CalibrationFlow(gestures, 1, returning=True)
+        self._begin()
 
     def start(self) -> None:
         try:
@@ -67,6 +89,9 @@ class CalibrationWizard(QDialog):
         except ValueError as exc:
             self.names_error.setText(str(exc))
             return
+        self._begin()
+
+    def _begin(self) -> None:
         self._fit_failed = False
         self.runner.begin(self.flow)
         self.stack.setCurrentIndex(1)
@@ -136,7 +161,7 @@ class CalibrationWizard(QDialog):
         except Exception as exc:  # shown, never raised at the bedside
             self.redo.setEnabled(True)
             self._fit_failed = True
-            self.detail.setText(f"Calibration failed: {exc}. Redo the last repetition or cancel.")
+            self.detail.setText(f"Calibration failed: {str(exc).rstrip('.')}. Redo the last repetition or cancel.")
             return
         if result is None:
             return
@@ -174,8 +199,10 @@ class CalibrationWizard(QDialog):
             mode_text = "<b>No gesture is reliable enough yet.</b> Redo repetitions or choose other movements."
         else:
             mode_text = f"Recommended mode: <b>{rec[0]}</b> with {', '.join(f'{g} = {r}' for g, r in rec[1].items())}."
-        self.summary.setText(f"<h3>Quality</h3>Estimated accuracy per gesture (cross-validated over the repetitions): "
-                             f"{acc}.<br>Reliable: {', '.join(cal.reliable) or 'none'}.<br>{mode_text}")
+        notes = "".join(f"<br>{n}" for n in cal.notes)
+        head = "Quick check" if self.flow.returning else "Quality"
+        self.summary.setText(f"<h3>{head}</h3>Estimated accuracy per gesture, per attempt (cross-validated over the "
+                             f"repetitions): {acc}.<br>Reliable: {', '.join(cal.reliable) or 'none'}.<br>{mode_text}{notes}")
         labels = list(cal.labels)
         cols = labels + ["no action"]
         conf = cal.confusion

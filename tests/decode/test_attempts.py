@@ -1,0 +1,237 @@
+"""One decision per attempt, on real recordings: the live chain's attempts, the rule, calibration on the
+same cutting, detector sensitivity, and the returning patient's quick check."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from myovox.data.recordings import myo_readings_sessions, read_myo_readings
+from myovox.decode import CalibrationError, load_decoder
+from myovox.decode.attempt import Attempt, AttemptCollector, AttemptEvidence, AttemptRule, collect_attempts
+from myovox.decode.attempts_eval import cues_of
+from myovox.decode.calibration import WeakGestureError
+from myovox.decode.features import rotate_ring
+from myovox.events import REST_LABEL, Burst, GestureDecision, Threshold
+from myovox.signal.chain import SignalChain
+
+CARD = Path(__file__).resolve().parents[2] / "models" / "myo8_200hz.card.json"
+RATE = 200.0
+LABELS = ("fist", "open", REST_LABEL)
+
+
+def burst(onset_index=100, onset_time=1.0):
+    return Burst(onset_index, onset_time, onset_index + 20, onset_time + 0.1, 80.0, (0, 1, 2))
+
+
+# -- the rule, on probabilities ----------------------------------------------------------------------
+def test_a_clear_attempt_acts_at_once_and_a_doubtful_one_waits_for_its_end():
+    rule = AttemptRule()
+    clear = AttemptEvidence(LABELS, rule, onset_time=1.0)
+    d = clear.add(np.array([0.99, 0.005, 0.005]), time=1.2)
+    assert d is not None and d.label == "fist" and d.is_action and d.reason == "decisive"
+    assert d.latency_s == pytest.approx(0.2) and d.windows == 1
+    assert clear.add(np.array([0.0, 1.0, 0.0]), 1.25) is None and clear.close(1.5) is None  # decided once
+
+    doubt = AttemptEvidence(LABELS, rule, onset_time=1.0)
+    for t, p in ((1.2, [0.6, 0.35, 0.05]), (1.25, [0.35, 0.6, 0.05]), (1.3, [0.6, 0.35, 0.05])):
+        assert doubt.add(np.array(p), t) is None  # the windows disagree: never sure enough to act early
+    d = doubt.close(1.5, "max length")
+    assert d.reason == "max length" and d.latency_s == pytest.approx(0.5) and d.windows == 3
+    assert d.is_action == (d.confidence >= rule.act_at)
+
+
+def test_rest_never_acts_and_never_ends_an_attempt_early():
+    ev = AttemptEvidence(LABELS, AttemptRule(), 0.0)
+    assert ev.add(np.array([0.0, 0.0, 1.0]), 0.2) is None
+    d = ev.close(0.3)
+    assert d.label == REST_LABEL and not d.is_action and d.confidence > 0.99
+    assert not GestureDecision(REST_LABEL, 1.0, 0.0).is_action and not GestureDecision(None, 0.5, 0.0).is_action
+    assert GestureDecision("fist", 0.9, 0.0).is_action
+
+
+# -- on real recordings ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def session(shared_data):
+    files = myo_readings_sessions(shared_data)["45612-1"]
+    return [read_myo_readings(f) for f in files]
+
+
+@pytest.fixture(scope="module")
+def calibrated(session):
+    """Calibrated as the bedside does: 3 s of rest, then the first 3 cued movements of each gesture."""
+    dec = load_decoder(CARD)
+    rest = session[0].signal[:600]
+    ex = {}
+    for rec in session[1:]:
+        for cue in cues_of(rec)[:3]:
+            ex.setdefault(cue.label, []).append(rec.signal[max(0, cue.start - 300) : cue.stop])
+    ex[REST_LABEL] = [rest[i : i + 200] for i in range(0, 600, 200)]
+    cal = dec.calibrate(ex, RATE, patient="45612", rest=rest, created="2026-01-01T00:00:00")
+    return dec, cal, ex, rest
+
+
+def test_calibration_windows_are_the_ones_the_live_chain_cuts(calibrated, session):
+    """The wizard's capture (the chain's own attempt, collected as it streams in odd chunks) and the decode
+    API's cutting of the same recording (`attempts`) are the same windows, sample for sample."""
+    dec, cal, _, _ = calibrated
+    rec = session[1]
+    chain = SignalChain(dec.profile, cal.detector_threshold)
+    collector = AttemptCollector()
+    live = []
+    t = np.arange(len(rec.signal)) / RATE
+    for s in range(0, len(rec.signal), 7):
+        for ev in chain.process(rec.signal[s : s + 7], t[s : s + 7]):
+            a = collector.feed(ev)
+            if a is not None:
+                live.append(a)
+    offline = dec.attempts(rec.signal, RATE)
+    assert len(live) == len(offline) >= 6
+    for a, b in zip(live, offline):
+        assert a.burst.onset_index == b.burst.onset_index and a.reason == b.reason
+        np.testing.assert_array_equal(a.windows, b.windows)
+        assert a.window_times == b.window_times
+
+
+def test_attempts_decide_early_when_clear_at_the_end_when_not_and_mostly_right(calibrated, session):
+    dec, cal, _, _ = calibrated
+    assert cal.attempt_rule is not None and cal.training is not None
+    assert cal.cv_method == "leave one repetition out (per attempt)"
+    outcomes, early, late = [], [], []
+    for rec in session[1:]:
+        decided = [(a, dec.decide_attempt(a)) for a in dec.attempts(rec.signal, RATE)]
+        for cue in cues_of(rec)[3:]:  # the cues calibration never saw
+            mine = [(a, d) for a, d in decided if cue.start - 200 <= a.burst.onset_index < cue.stop]
+            if not mine:
+                outcomes.append("no burst")
+                continue
+            a, d = mine[0]
+            outcomes.append("correct" if d.label == cue.label else "no action" if not d.is_action else "wrong")
+            (early if d.reason == "decisive" else late).append((a, d))
+    n = len(outcomes)
+    assert n == 21
+    assert outcomes.count("correct") >= 0.75 * n and outcomes.count("wrong") <= 0.1 * n
+    # a clear movement is decided while the muscle is still contracting, well before the attempt's 500 ms
+    assert early and all(d.latency_s <= 0.5 for _, d in early)
+    assert np.median([d.latency_s for _, d in early]) <= 0.3
+    before_end = [d for a, d in early if d.latency_s < a.end_time - a.burst.onset_time]
+    assert len(before_end) >= 0.8 * len(early)  # the attempt was still going when it was decided
+    assert all(d.latency_s == pytest.approx(a.window_times[d.windows - 1] - a.burst.onset_time) for a, d in early)
+    # a less clear one is decided once, when its attempt closed
+    assert late and all(d.latency_s == pytest.approx(a.end_time - a.burst.onset_time) for a, d in late)
+
+
+def test_rest_attempts_never_act(calibrated, session):
+    """Windows of the patient's own quiet rest (not in calibration: no burst within a second of them), presented
+    as attempts, decide rest: no action."""
+    dec, cal, _, _ = calibrated
+    sig = session[0].signal
+    quiet = np.ones(len(sig), bool)
+    quiet[:1000] = False  # the calibration's rest capture and a margin
+    for a in dec.attempts(sig, RATE):
+        quiet[max(0, a.burst.onset_index - 200) : a.burst.onset_index + 400] = False
+    w = dec.windows(sig, RATE)
+    w = w[[bool(quiet[10 * i : 10 * i + 40].all()) for i in range(len(w))]]
+    assert len(w) >= 200
+    for s in range(0, len(w) - 7, 7):
+        d = dec.decide_attempt(Attempt(burst(), w[s : s + 7], tuple(1.0 + 0.2 + 0.05 * np.arange(7)), 1.5, "max length"))
+        assert not d.is_action
+
+
+def test_a_weak_movement_lowers_the_sensitivity_and_a_too_weak_one_is_refused(calibrated, session):
+    dec, cal, ex, rest = calibrated
+    weak = dict(ex)
+    weak["fist"] = [r * 0.3 for r in ex["fist"]]  # the same movements, weaker (a tenth of the energy)
+    cal2 = dec.calibrate(weak, RATE, rest=rest, use=False)
+    det = dec.profile.detector
+    assert cal2.detector_threshold.k < det.k and any("sensitivity raised" in n for n in cal2.notes)
+    assert cal2.repetitions["fist"] == 3 and cal2.confusion[cal2.labels.index("fist")]  # every repetition was found
+    # the detector's off level stays the profile's: a lower k finds onsets, it does not hold bursts open
+    thr = cal2.detector_threshold
+    assert thr.k * thr.hysteresis == pytest.approx(det.k * det.hysteresis)
+    gone = dict(ex)
+    gone["fist"] = [rest[100:500] * 0.3 for _ in range(3)]  # nothing above rest at all
+    with pytest.raises(WeakGestureError, match="Too weak to detect.*'fist'"):
+        dec.calibrate(gone, RATE, rest=rest, use=False)
+
+
+def test_a_noisy_rest_capture_is_flagged(calibrated, session):
+    dec, _, ex, rest = calibrated
+    moved = rest.copy()
+    moved[300:420] = session[7].signal[cues_of(session[7])[0].start + 100 :][:120]  # the patient made a fist
+    # this patient's movements are weak: above a rest capture that held a fist, they can no longer be told
+    # from rest, and the caregiver is told why and what to do
+    with pytest.raises(WeakGestureError, match="rest capture was not quiet.*recapture rest"):
+        dec.calibrate(ex, RATE, rest=moved, use=False)
+
+
+def test_sensitivity_fit_flags_a_noisy_rest_and_names_the_weak_repetitions():
+    from myovox.signal.sensitivity import REST_PEAK_LIMIT, fit_sensitivity
+
+    thr = Threshold((1.0,) * 4, (1.0,) * 4, 60.0, 0.15, 500)
+    rng = np.random.default_rng(0)
+    quiet = 1.0 + np.abs(rng.normal(0, 1, (500, 4)))
+    moved = quiet.copy()
+    moved[200:260] += 40.0  # someone moved during the capture
+    strong, weak = quiet.copy(), quiet.copy()
+    strong[100:200] += 200.0
+    weak[100:200] += 30.0
+    fit = fit_sensitivity(quiet, [strong, weak], thr, 60.0, min_channels=3, min_samples=20)
+    assert not fit.rest_noisy and fit.k == pytest.approx(15.0, rel=0.1) and fit.weak == ()  # half the weakest peak
+    fit = fit_sensitivity(moved, [strong, weak], thr, 60.0, min_channels=3, min_samples=20)
+    assert fit.rest_noisy and fit.rest_peak > REST_PEAK_LIMIT and fit.weak == (1,)
+
+
+def test_calibration_file_keeps_the_rule_and_the_training_windows(calibrated, tmp_path):
+    from myovox.decode.calibration import Calibration
+
+    dec, cal, _, _ = calibrated
+    again = Calibration.load(cal.save(tmp_path / "c.json"))
+    assert again.attempt_rule == cal.attempt_rule
+    np.testing.assert_array_equal(again.training.x, cal.training.x)
+    np.testing.assert_array_equal(again.training.y, cal.training.y)
+
+
+def test_returning_patient_quick_check_undoes_a_turned_band(calibrated, shared_data):
+    """Yesterday's calibration + today's rest and one movement per gesture, the band one electrode round."""
+    dec, cal, _, _ = calibrated
+    files = [read_myo_readings(f) for f in myo_readings_sessions(shared_data)["45612-2"]]
+    turn = lambda x: rotate_ring(x[None], 1)[0]  # noqa: E731
+    rest = turn(files[0].signal[:600])
+    today = {}
+    for rec in files[1:]:
+        cue = cues_of(rec)[0]
+        today.setdefault(cue.label, []).append(turn(rec.signal[max(0, cue.start - 300) : cue.stop]))
+    try:
+        dec.use(cal)
+        new = dec.returning(today, RATE, rest=rest, patient="45612", use=False)
+        assert new.rotation == 7  # the turn undone (channel c now reads what c+1 read)
+        assert any("turned" in n for n in new.notes) and any("quick check" in n for n in new.notes)
+        assert new.head.temperature == cal.head.temperature and new.attempt_rule == cal.attempt_rule
+        assert len(new.training.y) > len(cal.training.y)
+        untouched = dec.returning({k: [rotate_ring(v[0][None], -1)[0]] for k, v in today.items()}, RATE,
+                                  rest=files[0].signal[:600], use=False)
+        assert untouched.rotation == 0  # the band where it was: no turn invented
+    finally:
+        dec.use(cal)
+    old = replace(cal, training=None)
+    dec.use(old)
+    try:
+        with pytest.raises(CalibrationError, match="calibrate afresh"):
+            dec.returning(today, RATE, rest=rest)
+    finally:
+        dec.use(cal)
+
+
+def test_collect_attempts_needs_the_onset_window(calibrated, session):
+    """An attempt seen only from its middle (a calibration that began mid-burst) is never assembled."""
+    dec, cal, _, _ = calibrated
+    from myovox.signal.chain import detect_offline
+
+    events = detect_offline(session[1].signal, dec.profile, threshold=cal.detector_threshold)
+    first_window = next(i for i, e in enumerate(events) if getattr(e, "seq", None) == 0)
+    whole = collect_attempts(events)
+    cut = collect_attempts(events[first_window + 1 :])
+    assert len(cut) == len(whole) - 1
