@@ -166,6 +166,41 @@ def test_calibration_wizard_captures_rest_and_cued_reps_from_the_stream(qtbot, t
     window.close()
 
 
+def test_returning_patient_quick_check_in_the_wizard(qtbot, tmp_path, stream_name, replay):
+    """Yesterday's calibration in use; the caregiver picks the quick check: rest, then one repetition of each saved
+    gesture from the live stream, the refit in the worker, the report, save and use."""
+    bedside, window = open_app(qtbot, tmp_path, stream_name)
+    qtbot.waitUntil(lambda: bedside.session.status is not None and bedside.session.status.state == "connected",
+                    timeout=GUARD_MS)
+    yesterday = demo_calibration(bedside.session.decoder, find_profile("myo"), DEMO_CLIP)
+    bedside.session.decoder.use(yesterday)
+    window.open_wizard()
+    wizard = window.wizard
+    assert wizard.saved_gestures() == ["fist"]
+    wizard.quick.click()
+    assert wizard.flow.returning and wizard.prompt.text().startswith("Stay relaxed")
+    qtbot.waitUntil(lambda: wizard.flow.step.kind == "gesture", timeout=GUARD_MS)
+    assert "fist: rep 1 of 1" in wizard.prompt.text()
+    qtbot.waitUntil(lambda: wizard.stack.currentIndex() == 2, timeout=GUARD_MS)
+    today = wizard.result
+    assert "Quick check" in wizard.summary.text() and "quick check: yesterday's calibration named" in wizard.summary.text()
+    assert today.labels == yesterday.labels and today.rotation == yesterday.rotation == 0  # the same band, unturned
+    assert len(today.training.y) > len(yesterday.training.y) and today.head.temperature == yesterday.head.temperature
+    assert bedside.session.decoder.calibration is today  # adopted with today's threshold, as a fresh calibration is
+    wizard._accept()
+    saved = tmp_path / "data" / "calibrations" / "patient" / "myo.json"
+    assert saved.exists() and json.loads(saved.read_text())["repetitions"]["fist"] == yesterday.repetitions["fist"] + 1
+    window.close()
+
+
+def test_quick_check_without_a_saved_calibration_says_to_calibrate(qtbot, tmp_path, stream_name):
+    bedside, window = open_app(qtbot, tmp_path, stream_name)
+    window.open_wizard()
+    window.wizard.quick.click()
+    assert "calibrate afresh" in window.wizard.names_error.text() and window.wizard.stack.currentIndex() == 0
+    window.close()
+
+
 def test_a_failed_fit_is_shown_in_the_wizard_and_redo_starts_over(qtbot, tmp_path, stream_name, replay):
     """The fit runs in a worker; its error (here: a repetition that never rises above rest) comes back to the
     wizard's screen as a prompt to the caregiver, nothing is adopted, and the caregiver can redo."""
