@@ -39,14 +39,15 @@ def speller_config(mode: str | None, roles: dict[str, str] | None, prediction: s
     return SpellerConfig(mode, merged, prediction=prediction, timing=timing)
 
 
-def demo_calibration(decoder, profile: DeviceProfile, clip_path: Path, reps: int = 3):
+def demo_calibration(decoder, profile: DeviceProfile, clip_path, reps: int = 3, created: str | None = None):
     """Calibrate on the bundled clip itself (its fists as one 'fist' gesture, its rest as rest), so
-    `--demo-user` shows the whole chain: replayed bursts -> decisions -> selections -> speech."""
-    from ..data.recordings import read_recording
+    `--demo-user` shows the whole chain: replayed bursts -> decisions -> selections -> speech.
+    `clip_path` may also be a `Recording` already read (e.g. the clip with its fists scaled down)."""
+    from ..data.recordings import Recording, read_recording
     from ..events import BurstEnd
     from ..signal.chain import detect_offline
 
-    rec = read_recording(clip_path)
+    rec = clip_path if isinstance(clip_path, Recording) else read_recording(clip_path)
     ends = [e for e in detect_offline(rec.signal, profile) if isinstance(e, BurstEnd)][:reps]
     if not ends:
         raise ValueError(f"no bursts found in {clip_path}")
@@ -56,4 +57,4 @@ def demo_calibration(decoder, profile: DeviceProfile, clip_path: Path, reps: int
     rest = rec.signal[start : start + rest_len]
     n = profile.window_samples
     examples = {"fist": fist, "rest": [rest[i : i + n * 4] for i in range(0, rest_len - n * 4 + 1, n * 4)]}
-    return decoder.calibrate(examples, rate_hz=rec.rate_hz, patient="demo", rest=np.asarray(rest))
+    return decoder.calibrate(examples, rate_hz=rec.rate_hz, patient="demo", rest=np.asarray(rest), created=created)
