@@ -243,6 +243,26 @@ class Bedside:
             messages.append("the language model changes at the next start")
         return messages
 
+    def start_report(self):
+        """Build the patient's progression report (`myovox report`) in a worker thread, so the screen keeps
+        painting; returns a Future of the page's path (<data>/reports/<patient>/index.html)."""
+        import threading
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        patient, data, logs = self.settings.patient_id, self.dirs.data, self.dirs.logs
+
+        def work() -> None:
+            try:
+                from ..report.render import build_report
+
+                future.set_result(build_report(patient, data, logs, data / "reports" / (patient or "patient")))
+            except Exception as exc:  # shown in the settings tab, never lost
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="progression-report", daemon=True).start()
+        return future
+
     def switch_profile(self, profile: DeviceProfile) -> str:
         """Another amplifier while running: new stream, new encoder; the message and conversation stay."""
         s = self.session

@@ -110,7 +110,8 @@ def plot_sessions(sessions: list[SessionPoint], out: Path) -> str | None:
     ticks = [_stamp(s.started) for s in sessions]
     a = axes[0]
     a.plot(x, [s.attempts_per_minute or 0 for s in sessions], marker="o", label="attempts / min")
-    a.set_ylim(bottom=0)
+    a.set_ylim(0, 1.3 * max([1.0] + [s.attempts_per_minute or 0 for s in sessions]
+                            + [s.words_per_minute or 0 for s in sessions]))
     a.plot(x, [float("nan") if s.words_per_minute is None else s.words_per_minute for s in sessions], marker="s",
            label="words / min (when something was spoken)")
     a.set_title("pace")
