@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("myovox.decode.evaluate", "gesture accuracy protocols: encoder vs LDA baseline (JSON, Markdown, PNG)"),
     "bench": ("myovox.bench", "benchmarks: throughput, latency, memory (prints figures)"),
     "eval-language": ("myovox.language.evaluate", "language layer on the phrase sets: top-1/5, WER, keystroke savings, latency; LLM vs retrieval vs n-gram"),
+    "report": ("myovox.report.render", "the clinician's progression report of a patient: HTML + PNG plots from calibrations and session logs"),
+    "install-autostart": ("myovox.kiosk.install", "start the bedside app full-screen at login and restart it after a crash (systemd user unit or XDG autostart)"),
+    "uninstall-autostart": ("myovox.kiosk.uninstall", "remove what install-autostart wrote"),
+    "self-check": ("myovox.selfcheck", "load the encoder, the language model and the voice, and say what works"),
     "simulate": ("myovox.simulate.run", "communication-rate simulator: wpm, gestures/char, savings, errors per mode"),
 }
 

@@ -15,6 +15,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-llm", action="store_true", help="suggestions from phrase memory and word list only")
     parser.add_argument("--home", default=None, help="folder for settings, journal, logs (default: the user's folders)")
     parser.add_argument("--seconds", type=float, default=None, help="quit after this many seconds (demos, screenshots)")
+    parser.add_argument("--fullscreen", action="store_true", help="full screen (the kiosk start uses it)")
     parser.add_argument("--screenshot", default=None, help="with --seconds: save PNGs of each tab to this folder first")
 
 
@@ -67,7 +68,7 @@ def run(args) -> int:
     if replay is not None:
         replay.start()
     bedside.start()
-    window.show()
+    window.showFullScreen() if args.fullscreen else window.show()
     if args.seconds:
         def finish():
             if args.screenshot:

@@ -77,3 +77,32 @@ def test_default_location_honours_myovox_home(tmp_path, monkeypatch):
     with SessionLog.open_default() as log:
         assert log.path.parent == tmp_path / "logs"
     assert (log.path.stat().st_mode & 0o777) == 0o600
+
+
+def test_signal_figures_for_the_report_are_logged_without_labels(tmp_path):
+    """Rest noise, per-burst amplitude per channel and the end-of-session aggregate: numbers only by default."""
+    path = tmp_path / "s.jsonl"
+    with SessionLog(path, patient="P01", profile="myo") as log:
+        log.rest(10.0, [1.5, 2.0], samples=600)
+        log.burst(12.0, 0.8, 140.0, (0, 1), [30.0, 40.0])
+        log.gesture(12.3, onset_t=12.0, confidence=0.95, accepted=True, label="fist")
+        log.burst(20.0, 0.6, 90.0, (1,), [10.0, 20.0])
+        log.gesture(20.2, onset_t=20.0, confidence=0.5, accepted=False, label="pinch")
+    text = path.read_text()
+    assert "fist" not in text and "pinch" not in text
+    records = [json.loads(line) for line in text.splitlines()]
+    assert records[0]["patient"] == "P01" and records[0]["profile"] == "myo"
+    assert [r["noise"] for r in records if r["event"] == "rest"] == [[1.5, 2.0]]
+    assert [r["amplitude"] for r in records if r["event"] == "burst"] == [[30.0, 40.0], [10.0, 20.0]]
+    agg = next(r for r in records if r["event"] == "gesture-summary")["gestures"]
+    assert agg == {"acted": {"attempts": 1, "confidence_median": 0.95, "amplitude_median": [30.0, 40.0]},
+                   "no action": {"attempts": 1, "confidence_median": 0.5, "amplitude_median": [10.0, 20.0]}}
+
+
+def test_with_content_on_the_aggregate_is_per_gesture(tmp_path):
+    path = tmp_path / "s.jsonl"
+    with SessionLog(path, log_content=True) as log:
+        log.burst(1.0, 0.5, 100.0, (0,), [5.0])
+        log.gesture(1.2, onset_t=1.0, confidence=0.9, accepted=True, label="fist")
+    agg = next(json.loads(line) for line in path.read_text().splitlines() if '"gesture-summary"' in line)["gestures"]
+    assert agg == {"fist": {"attempts": 1, "confidence_median": 0.9, "amplitude_median": [5.0]}}

@@ -37,6 +37,7 @@ class Bedside:
         self.mode: str | None = None
         self.roles: dict[str, str] | None = None
         self.journal = self._open_journal()
+        self._profile_key = profile.key
         self.log = self._open_log()
         decoder, self.decoder_message = load_decoder_for(profile)
         if suggester is None:
@@ -45,9 +46,10 @@ class Bedside:
         self.speech = self._open_speech() if speech else None
         acq = self._open_acquisition(profile) if acquisition else None
         state = self._restored_state()
+        self.markers = self._open_markers(profile) if self.settings.lsl_markers else None
         self.session = BedsideSession(profile, self._speller_config(), acquisition=acq, decoder=decoder,
                                       suggester=suggester, speech=self.speech, journal=self.journal, log=self.log,
-                                      speller_state=state)
+                                      speller_state=state, markers=self.markers)
         self._load_saved_calibration()
 
     # -- building blocks (each failure is a notice, never a crash) ---------------------------------
@@ -89,6 +91,15 @@ class Bedside:
             self.notices.append(f"speech is off ({exc}); messages stay on screen")
             return None
 
+    def _open_markers(self, profile: DeviceProfile):
+        try:
+            from ..stream.markers import MarkerOutlets
+
+            return MarkerOutlets(profile, patient_id=self.settings.patient_id, log_content=self.settings.log_content)
+        except Exception as exc:
+            self.notices.append(f"LSL markers are off ({exc})")
+            return None
+
     def _open_journal(self):
         try:
             from ..session.journal import MessageJournal
@@ -105,7 +116,8 @@ class Bedside:
         try:
             from ..session.session_log import SessionLog
 
-            return SessionLog.open_default(self.dirs_home, log_content=self.settings.log_content)
+            return SessionLog.open_default(self.dirs_home, log_content=self.settings.log_content,
+                                           patient=self.settings.patient_id, profile=self._profile_key)
         except Exception as exc:
             self.notices.append(f"session log is off ({exc})")
             return None
@@ -157,6 +169,8 @@ class Bedside:
             self.journal.close()
         if self.log is not None:
             self.log.close()
+        if self.markers is not None:
+            self.markers.close()
 
     def settings_value(self, key: str, default=None):
         return getattr(self.settings, key, default)
@@ -208,6 +222,8 @@ class Bedside:
         except OSError as exc:
             messages.append(f"settings apply now but could not be saved: {exc}")
         self.session.speller.config = self._speller_config()
+        if self.markers is not None:
+            self.markers.log_content = new.log_content
         decoder = self.session.decoder
         if decoder is not None and decoder.calibration is not None and \
                 decoder.calibration.rejection_threshold != new.rejection_threshold:
@@ -227,6 +243,26 @@ class Bedside:
             messages.append("the language model changes at the next start")
         return messages
 
+    def start_report(self):
+        """Build the patient's progression report (`myovox report`) in a worker thread, so the screen keeps
+        painting; returns a Future of the page's path (<data>/reports/<patient>/index.html)."""
+        import threading
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        patient, data, logs = self.settings.patient_id, self.dirs.data, self.dirs.logs
+
+        def work() -> None:
+            try:
+                from ..report.render import build_report
+
+                future.set_result(build_report(patient, data, logs, data / "reports" / (patient or "patient")))
+            except Exception as exc:  # shown in the settings tab, never lost
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="progression-report", daemon=True).start()
+        return future
+
     def switch_profile(self, profile: DeviceProfile) -> str:
         """Another amplifier while running: new stream, new encoder; the message and conversation stay."""
         s = self.session
@@ -234,6 +270,8 @@ class Bedside:
             s.acquisition.switch_profile(self._with_detector_k(profile), predicate=self.predicate)
         decoder, self.decoder_message = load_decoder_for(profile)
         s.use_decoder(decoder, profile)
+        if self.markers is not None:
+            self.markers.profile_switched(profile)
         self.mode = self.roles = None  # a calibration belongs to one profile: back to one-key scanning
         s.speller.config = self._speller_config()
         try:  # kept in the live settings too, or the next settings change would save the old profile back

@@ -265,9 +265,12 @@ class CalibrationRunner:
         return self.dir / self.patient / f"{self._acq.profile.key}.json"
 
     def save(self, calibration) -> None:
+        """The patient's current calibration, and a dated copy in `history/` for the progression report."""
         p = self.path()
         p.parent.mkdir(parents=True, exist_ok=True)
         calibration.save(p)
+        stamp = "".join(c for c in str(calibration.created) if c.isalnum()) or "undated"
+        calibration.save(p.parent / "history" / f"{p.stem}-{stamp}.json")
 
     def end(self) -> None:
         self.session.calibration = None

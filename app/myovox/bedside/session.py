@@ -20,9 +20,10 @@ from ..interact.events import CallForHelp, MessageChanged, RequestSuggestions, S
 from ..interact.machine import Speller, SpellerConfig, SpellerState
 from ..language.api import next_letters
 from ..profiles import DeviceProfile
+from ..shipped import shipped_dir
 from .workers import Worker
 
-MODELS_DIR = Path(__file__).resolve().parents[3] / "models"
+MODELS_DIR = shipped_dir("models")  # the checkout's models/, or the installed wheel's share/myovox/models
 
 
 def model_card_for(profile: DeviceProfile) -> Path | None:
@@ -53,7 +54,7 @@ class BedsideSession:
 
     def __init__(self, profile: DeviceProfile, speller_config: SpellerConfig, acquisition=None, decoder=None,
                  suggester=None, speech=None, journal=None, log=None, speller_state: SpellerState | None = None,
-                 clock=None):
+                 clock=None, markers=None):
         self.profile = profile
         self.acquisition = acquisition
         self.decoder = decoder
@@ -61,6 +62,7 @@ class BedsideSession:
         self.speech = speech
         self.journal = journal
         self.log = log
+        self.markers = markers  # LSL marker outlets (stream/markers.py), or None
         self.speller = Speller(speller_config, speller_state)
         self.clock = clock or _lsl_clock()
         self._results: queue.Queue = queue.Queue()
@@ -156,12 +158,17 @@ class BedsideSession:
             for ev in self.acquisition.drain():
                 if isinstance(ev, StreamStatus):
                     self.status = view.status = ev
+                    self._mark("state", ev)
                 elif isinstance(ev, (Burst, BurstEnd)):
                     view.bursts.append(ev)
+                    self._mark("burst", ev)
+                    if isinstance(ev, BurstEnd):
+                        self._log_signal(ev, view)
                 elif isinstance(ev, SignalFault):
                     view.faults.append(ev)
                 elif isinstance(ev, Threshold):
                     view.threshold = ev
+                    self._log_signal(ev, view)
         while True:
             try:
                 item = self._results.get_nowait()
@@ -170,6 +177,7 @@ class BedsideSession:
             if isinstance(item, GestureDecision):
                 self.last_decision = item
                 view.decisions.append(item)
+                self._mark("decision", item, now)
                 if self.log is not None:
                     try:
                         self.log.gesture(now, item.time, item.confidence, item.is_action, item.label)
@@ -212,6 +220,10 @@ class BedsideSession:
                 self._journal_message(out.message, view)
             if self.log is not None and isinstance(out, (Selected, CallForHelp)):
                 self._log(out, view)
+            if isinstance(out, Selected):
+                self._mark("selection", out.kind, out.value)
+            elif isinstance(out, CallForHelp):
+                self._mark("selection", "call_for_help", "")
 
     def _speak(self, out: Speak, view: SessionView) -> None:
         if self.suggester is not None:
@@ -246,6 +258,31 @@ class BedsideSession:
                 self.log.note(out.time, "call_for_help")
         except Exception as exc:  # a log must never cost the patient a selection
             view.notices.append(f"session log: {exc}")
+
+    def _log_signal(self, ev, view: SessionView) -> None:
+        """Content-free signal figures for the progression report: rest noise when a rest was captured,
+        a burst's per-channel amplitude when it ended (standard deviation of the raw samples, profile units)."""
+        if self.log is None or self.acquisition is None:
+            return
+        try:
+            ring = self.acquisition.source.ring
+            oldest = ring.total - len(ring)
+            scale = self.acquisition.profile.scale
+            if isinstance(ev, Threshold):
+                n = min(int(ev.samples), len(ring))
+                if n > 1:
+                    data, ts = ring.latest(n)
+                    self.log.rest(float(ts[-1]), (data.std(axis=0) * scale).tolist(), n)
+            elif ev.onset_index >= oldest and ev.offset_index > ev.onset_index:
+                data, _ = ring.read(ev.onset_index, min(ev.offset_index, ring.total))
+                self.log.burst(ev.onset_time, ev.duration_s, ev.peak, ev.channels, (data.std(axis=0) * scale).tolist())
+        except Exception as exc:  # a log must never cost the patient anything
+            view.notices.append(f"session log: {exc}")
+
+    def _mark(self, what: str, *args) -> None:
+        """Hand an event to the LSL marker outlets; they never raise, and a missing sink is nothing."""
+        if self.markers is not None:
+            getattr(self.markers, what)(*args)
 
     def _journal_message(self, message: str, view: SessionView) -> None:
         try:

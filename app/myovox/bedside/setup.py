@@ -39,13 +39,14 @@ def speller_config(mode: str | None, roles: dict[str, str] | None, prediction: s
     return SpellerConfig(mode, merged, prediction=prediction, timing=timing)
 
 
-def demo_calibration(decoder, profile: DeviceProfile, clip_path: Path, reps: int = 3):
+def demo_calibration(decoder, profile: DeviceProfile, clip_path, reps: int = 3, created: str | None = None):
     """Calibrate on the bundled clip itself (its first fists as one 'fist' gesture, its rest as rest), so
     `--demo-user` shows the whole chain: replayed bursts -> decisions -> selections -> speech. The fists are
-    cut as the wizard's are: the attempts the live chain finds with the rest capture's threshold."""
-    from ..data.recordings import read_recording
+    cut as the wizard's are: the attempts the live chain finds with the rest capture's threshold.
+    `clip_path` may also be a `Recording` already read (e.g. the clip with its fists scaled down)."""
+    from ..data.recordings import Recording, read_recording
 
-    rec = read_recording(clip_path)
+    rec = clip_path if isinstance(clip_path, Recording) else read_recording(clip_path)
     rest_len = int(3 * rec.rate_hz)
     start = int(0.5 * rec.rate_hz)
     rest = np.asarray(rec.signal[start : start + rest_len])
@@ -54,4 +55,4 @@ def demo_calibration(decoder, profile: DeviceProfile, clip_path: Path, reps: int
         raise ValueError(f"no bursts found in {clip_path}")
     n = profile.window_samples
     examples = {"fist": found, "rest": [rest[i : i + n * 4] for i in range(0, rest_len - n * 4 + 1, n * 4)]}
-    return decoder.calibrate(examples, rate_hz=rec.rate_hz, patient="demo", rest=rest)
+    return decoder.calibrate(examples, rate_hz=rec.rate_hz, patient="demo", rest=rest, created=created)

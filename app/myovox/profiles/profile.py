@@ -11,8 +11,10 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..shipped import shipped_dir
+
 #: Shipped profiles; `$MYOVOX_PROFILES` may add a folder of a clinic's own.
-PROFILE_DIR = Path(__file__).resolve().parents[3] / "device_profiles"
+PROFILE_DIR = shipped_dir("device_profiles")  # the checkout's, or the installed wheel's share/myovox/
 
 NUMERIC_FORMATS = ("float32", "double64", "int8", "int16", "int32", "int64")
 

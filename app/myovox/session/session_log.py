@@ -7,6 +7,11 @@ lengths and counts only; `summary()` gives the figures of the guide:
 - words per minute = (characters spoken / 5) / minutes of composition, where a message's composition
   time runs from its first selection to the moment it is spoken;
 - latency = decision time - burst onset time, per accepted gesture.
+
+For the clinician's progression report (`myovox report`), also content-free: the rest noise per channel
+when a rest is captured, each burst's per-channel amplitude (no label), and at the end one aggregate of
+the acted and the no-action decisions (attempts, median confidence and amplitude); per gesture label only
+with content on (labels are content: they can spell words).
 """
 from __future__ import annotations
 
@@ -39,10 +44,16 @@ def _p95(values: list[float]) -> float:
     return s[min(len(s) - 1, max(0, int(round(0.95 * (len(s) - 1)))))]
 
 
+def _column_medians(rows: list[list[float]]) -> list[float]:
+    if not rows:
+        return []
+    return [statistics.median(col) for col in zip(*rows)]
+
+
 class SessionLog:
     """Append-only; each record is flushed at once (a crash loses at most the record being written)."""
 
-    def __init__(self, path: Path, log_content: bool = False):
+    def __init__(self, path: Path, log_content: bool = False, patient: str = "", profile: str = ""):
         self.path = Path(path)
         self.log_content = bool(log_content)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,13 +64,27 @@ class SessionLog:
         self._composition_s = 0.0
         self._message_started: float | None = None
         self._latencies: list[float] = []
+        self._burst_amp: dict[float, list[float]] = {}  # onset time -> per-channel amplitude
+        self._decided: list[tuple[float, str | None, float]] = []  # (onset time, label, confidence)
         self._write({"event": "session-start", "wall": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "content_logged": self.log_content})
+                     "content_logged": self.log_content, "patient": patient, "profile": profile})
 
     @classmethod
-    def open_default(cls, home: str | Path | None = None, log_content: bool = False) -> "SessionLog":
+    def open_default(cls, home: str | Path | None = None, log_content: bool = False, patient: str = "",
+                     profile: str = "") -> "SessionLog":
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        return cls(UserDirs.locate(home).logs / f"session-{stamp}-{os.getpid()}.jsonl", log_content)
+        return cls(UserDirs.locate(home).logs / f"session-{stamp}-{os.getpid()}.jsonl", log_content, patient, profile)
+
+    def rest(self, t: float, noise: list[float], samples: int) -> None:
+        """A rest capture: per-channel noise (standard deviation, in the profile's units) over `samples`."""
+        self._write({"event": "rest", "t": t, "noise": [round(float(x), 4) for x in noise], "samples": int(samples)})
+
+    def burst(self, onset_t: float, duration_s: float, peak: float, channels, amplitude: list[float]) -> None:
+        """A finished burst: per-channel amplitude (standard deviation over the burst, profile units), no label."""
+        amp = [round(float(x), 4) for x in amplitude]
+        self._burst_amp[round(onset_t, 4)] = amp
+        self._write({"event": "burst", "t": onset_t, "duration_s": round(float(duration_s), 4),
+                     "peak": round(float(peak), 2), "channels": list(channels), "amplitude": amp})
 
     def gesture(self, t: float, onset_t: float, confidence: float, accepted: bool, label: str | None = None) -> None:
         """A gesture decision. The gesture label is logged only with content on (it can spell words)."""
@@ -67,6 +92,7 @@ class SessionLog:
                "confidence": round(float(confidence), 3), "accepted": bool(accepted)}
         if self.log_content and label is not None:
             rec["label"] = label
+        self._decided.append((round(onset_t, 4), label if accepted else None, float(confidence)))
         if accepted:
             self._gestures += 1
             self._latencies.append(t - onset_t)
@@ -115,8 +141,24 @@ class SessionLog:
                               self._spoken_chars, self._composition_s, wpm,
                               statistics.median(lat) if lat else None, _p95(lat) if lat else None)
 
+    def gesture_summary(self) -> dict:
+        """Per label (with content on; else "acted" for all labels together) and "no action": attempts,
+        median confidence, median per-channel burst amplitude."""
+        out: dict = {}
+        for onset, label, conf in self._decided:
+            key = "no action" if label is None else (label if self.log_content else "acted")
+            g = out.setdefault(key, {"attempts": 0, "conf": [], "amp": []})
+            g["attempts"] += 1
+            g["conf"].append(conf)
+            if onset in self._burst_amp:
+                g["amp"].append(self._burst_amp[onset])
+        return {k: {"attempts": v["attempts"], "confidence_median": round(statistics.median(v["conf"]), 3),
+                    "amplitude_median": [round(float(x), 4) for x in _column_medians(v["amp"])]}
+                for k, v in out.items()}
+
     def close(self) -> None:
         if not self._file.closed:
+            self._write({"event": "gesture-summary", "gestures": self.gesture_summary()})
             s = self.summary()
             self._write({"event": "session-end", **{k: v for k, v in s.__dict__.items()}})
             self._file.close()

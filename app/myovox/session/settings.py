@@ -75,6 +75,7 @@ class Settings:
     device_profile: str = "myo"
     patient_id: str = ""
     log_content: bool = False  # session log records the words only if a clinician turns this on
+    lsl_markers: bool = True  # publish bursts, decisions, selections, stream state as LSL markers (stream/markers.py)
 
     BOUNDS = {
         "scan_period_s": Bound(float, 0.3, 5.0, help="seconds per highlighted item"),
@@ -90,6 +91,7 @@ class Settings:
         "device_profile": Bound(str, pattern=_NAME),
         "patient_id": Bound(str, pattern=_PATIENT),
         "log_content": Bound(bool),
+        "lsl_markers": Bound(bool),
     }
 
     def __post_init__(self):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 import traceback
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QMainWindow, QPushButton,
                                QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
@@ -49,6 +49,7 @@ class StallMeter:
 
 class MainWindow(QMainWindow):
     wake = Signal()  # emitted from worker threads; delivered on the UI thread (queued)
+    open_url = staticmethod(QDesktopServices.openUrl)  # how a built report is shown (the desktop's browser)
 
     def __init__(self, bedside, parent=None):
         """`bedside` is a `bedside.app.Bedside`: the session, settings and the actions on them."""
@@ -131,6 +132,8 @@ class MainWindow(QMainWindow):
             self.caregiver.update_plots(s.acquisition.chain if s.acquisition else None, view.bursts)
         if self.wizard is not None:
             self.wizard.refresh()
+        if getattr(self, "_report", None) is not None and self._report.done():
+            self._report_ready()
 
     def key_gesture(self, gesture: str) -> None:
         s = self.bedside.session
@@ -206,9 +209,13 @@ class MainWindow(QMainWindow):
         apply.clicked.connect(self.apply_settings)
         self.settings_message = QLabel("")
         self.settings_message.setWordWrap(True)
+        report = QPushButton("Progression report")
+        report.setMinimumHeight(44)
+        report.clicked.connect(self.open_report)
         lay = QVBoxLayout(page)
         lay.addLayout(form)
         lay.addWidget(apply)
+        lay.addWidget(report)
         lay.addWidget(self.settings_message)
         lay.addStretch(1)
         return page
@@ -231,6 +238,21 @@ class MainWindow(QMainWindow):
         self.settings_message.setText("\n".join(messages))
         self.patient.render(self.bedside.session.speller)
         self.caregiver.model.setText(self.bedside.status_line())
+
+    def open_report(self) -> None:
+        """Build the patient's progression report off the UI thread; `_tick` opens it when it is ready."""
+        self._report = self.bedside.start_report()
+        self.settings_message.setText("Building the progression report...")
+
+    def _report_ready(self) -> None:
+        future, self._report = self._report, None
+        try:
+            path = future.result()
+        except Exception as exc:
+            self.settings_message.setText(f"The report could not be built: {type(exc).__name__}: {exc}")
+            return
+        self.settings_message.setText(f"Progression report: {path}")
+        self.open_url(QUrl.fromLocalFile(str(path)))
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.timer.stop()
