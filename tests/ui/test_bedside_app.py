@@ -166,6 +166,42 @@ def test_calibration_wizard_captures_rest_and_cued_reps_from_the_stream(qtbot, t
     window.close()
 
 
+def test_a_movement_too_weak_for_the_detector_is_named_and_the_sensitivity_lowered(qtbot, tmp_path, stream_name):
+    """The clip's fists (and 1.5 s around them) at a tenth of their amplitude, its rest as it was: they stay under
+    the profile's threshold. After a cue's wait the wizard says so, lowers the live sensitivity, takes the next
+    fist and keeps that sensitivity."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    rec = read_recording(DEMO_CLIP)
+    near_fist = np.convolve((rec.labels > 0).astype(float), np.ones(601), "same") > 0
+    signal = rec.signal.copy()
+    signal[near_fist] *= 0.1
+    weak = ReplayOutlet(replace(rec, signal=signal), find_profile("myo"), speed=2.0, loop=True,
+                        name=stream_name, source_id=stream_name, wait_for_listener=True)
+    weak.start()
+    try:
+        bedside, window = open_app(qtbot, tmp_path, stream_name)
+        qtbot.waitUntil(lambda: bedside.session.status is not None and bedside.session.status.state == "connected",
+                        timeout=GUARD_MS)
+        window.open_wizard()
+        wizard = window.wizard
+        wizard.names.setText("fist")
+        wizard.reps.setValue(1)
+        wizard.start()
+        qtbot.waitUntil(lambda: wizard.flow.step.kind == "gesture", timeout=GUARD_MS)
+        qtbot.waitUntil(lambda: "sensitivity raised" in wizard.detail.text(), timeout=GUARD_MS)
+        lowered = bedside.session.acquisition.chain.detector.threshold.k
+        assert lowered < find_profile("myo").detector.k
+        qtbot.waitUntil(lambda: wizard.stack.currentIndex() == 2, timeout=GUARD_MS)
+        assert wizard.result.detector_threshold.k == pytest.approx(lowered)
+        assert bedside.session.acquisition.chain.detector.threshold.k == pytest.approx(lowered)
+        window.close()
+    finally:
+        weak.stop()
+
+
 def test_returning_patient_quick_check_in_the_wizard(qtbot, tmp_path, stream_name, replay):
     """Yesterday's calibration in use; the caregiver picks the quick check: rest, then one repetition of each saved
     gesture from the live stream, the refit in the worker, the report, save and use."""

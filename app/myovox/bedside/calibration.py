@@ -16,8 +16,10 @@ import numpy as np
 from ..decode.attempt import Attempt, AttemptCollector
 from ..events import REST_LABEL
 from ..interact.machine import default_roles, mode_for
+from ..signal.sensitivity import REP_MARGIN, REST_MARGIN, sustained_peak, with_sensitivity
 
 BEFORE_S = 2.0  # how much of the stream before each captured movement is kept as rest between movements
+WAIT_S = 8.0  # a cued movement not seen for this long: the caregiver is told why, and a weak one is helped
 
 
 def recommend(gestures, reliable) -> tuple[str, dict[str, str]] | None:
@@ -159,6 +161,11 @@ class CalibrationRunner:
         self._recorder: RepetitionRecorder | None = None
         self._fit_thread: threading.Thread | None = None
         self._fit_outcome = None
+        self.hint = ""  # what the caregiver should know while a cued movement is awaited (weak, none seen)
+        self._asked: tuple | None = None  # (gesture, rep, stream sample) the current cue began at
+        self._rest_peak = 0.0
+        self._peak = 0.0  # the highest sustained envelope since the cue (the live threshold's units)
+        self._seen = 0  # the stream sample up to which `_peak` has looked
 
     @property
     def _acq(self):
@@ -198,12 +205,53 @@ class CalibrationRunner:
                 data, _ = acq.source.ring.read(self._rest_start, self._rest_start + need)
                 self.flow.rest_captured(data)
                 self._rest_start = None
+                self._rest_peak = self._sustained_peak(need)
             return
         if step.kind == "gesture":
             for ev in view.windows:
                 rep = self._recorder.feed(ev)
                 if rep is not None and self.flow.step.kind == "gesture":
                     self.flow.rep_captured(self._with_rest_before(rep))
+            self._watch_for_a_weak_movement()
+
+    def _sustained_peak(self, samples: int) -> float:
+        """The envelope's sustained peak over the last `samples`, in the live threshold's units (0 without one)."""
+        chain = self._acq.chain
+        if chain.envelope_ring is None or chain.detector is None or len(chain.envelope_ring) == 0:
+            return 0.0
+        det = self._acq.profile.detector
+        env, _ = chain.envelope_ring.latest(min(samples, len(chain.envelope_ring)))
+        return sustained_peak(env, chain.detector.threshold, det.min_channels, self._acq.profile.samples(det.min_duration_ms))
+
+    def _watch_for_a_weak_movement(self) -> None:
+        """A cued movement not detected for `WAIT_S`: if the stream rose above rest but stayed under the detector's
+        threshold, lower the live sensitivity just enough (never below twice rest's own peak) and ask once more;
+        if nothing rose, say so. The fit keeps the lowered sensitivity."""
+        step, ring, rate = self.flow.step, self._acq.source.ring, self._acq.profile.rate_hz
+        key = (step.gesture, step.rep)
+        if self._asked is None or self._asked[:2] != key:
+            self._asked, self.hint, self._peak, self._seen = (*key, ring.total), "", 0.0, ring.total
+            return
+        det = self._acq.profile.detector
+        new = ring.total - self._seen
+        if new > 0:
+            self._peak = max(self._peak, self._sustained_peak(new + self._acq.profile.samples(det.min_duration_ms)))
+            self._seen = ring.total
+        if ring.total - self._asked[2] < WAIT_S * rate:
+            return
+        chain = self._acq.chain
+        peak, self._peak = self._peak, 0.0
+        self._asked = (*key, ring.total)  # look again after another WAIT_S
+        floor = REST_MARGIN * max(self._rest_peak, 1.0)
+        thr = chain.detector.threshold if chain.detector is not None else None
+        if thr is not None and floor < peak <= thr.k:
+            k = max(floor, REP_MARGIN * peak)
+            self._acq.set_threshold(with_sensitivity(thr, k))
+            self.hint = (f"The '{step.gesture}' movement was weaker than the detector's threshold: sensitivity raised "
+                         f"(k {thr.k:.0f} -> {k:.0f}). Ask for it once more.")
+        else:
+            self.hint = (f"No movement above rest for {WAIT_S:.0f} s: check the electrodes, ask for a stronger "
+                         f"'{step.gesture}', or choose another movement.")
 
     def _with_rest_before(self, attempt):
         """The attempt with the stream's last `BEFORE_S` before its onset (rest between movements, for the fit)."""
@@ -250,9 +298,13 @@ class CalibrationRunner:
         decoder, cal, error = self._fit_outcome
         if error is not None:
             raise error
+        live = self._acq.chain.detector.threshold if self._acq.chain.detector is not None else None
+        if cal.detector_threshold is not None and live is not None and live.k < cal.detector_threshold.k:
+            cal = replace(cal, detector_threshold=with_sensitivity(cal.detector_threshold, live.k))  # kept from capture
         decoder.use(cal)
         if cal.detector_threshold is not None:
-            self._acq.chain.set_threshold(cal.detector_threshold)
+            self._acq.set_threshold(cal.detector_threshold)
+        self.hint = ""
         return cal
 
     def fit(self):

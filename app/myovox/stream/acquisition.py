@@ -67,6 +67,11 @@ class Acquisition:
             self._build(profile, threshold)
         self.source.start()
 
+    def set_threshold(self, threshold: Threshold) -> None:
+        """A new detector threshold (a calibration's, a lowered sensitivity), between two chunks."""
+        with self._lock:
+            self.chain.set_threshold(threshold)
+
     def recapture_rest(self) -> None:
         with self._lock:
             self.chain.recapture_rest()

@@ -142,8 +142,9 @@ class CalibrationWizard(QDialog):
         if step.kind == "rest":
             self.detail.setText(f"Keep still. {self.runner.rest_progress_text()}")
         elif step.kind == "gesture":
+            hint = f"<br><b>{self.runner.hint}</b>" if self.runner.hint else ""
             self.detail.setText(f"Ask the patient to make the '{step.gesture}' movement once, then relax. "
-                                f"The repetition is taken when the burst ends.")
+                                f"The repetition is taken when the burst ends.{hint}")
         elif self.stack.currentIndex() == 1 and (step.kind == "fit" or self.runner.fitting):
             self._fit()  # the flow says "done" as soon as the worker has fitted; the result is collected here
 
