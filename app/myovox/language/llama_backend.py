@@ -58,6 +58,9 @@ class LlamaCppGenerator:
         self._eos = self._llm.token_eos()
         self._build_token_classes()
         self._cached_logits: tuple[tuple[int, ...], np.ndarray] | None = None
+        # Keep the prompt's KV cells between calls and evaluate only what differs from the last prompt (the
+        # fixed few-shot prefix, the conversation once per turn); False evaluates every prompt from scratch.
+        self.reuse_prompt_cache = True
 
     def _use_multi_sequence_context(self, llama_cpp) -> None:
         """Swap in a context whose KV cache holds many sequences in one unified pool.
@@ -129,9 +132,11 @@ class LlamaCppGenerator:
         """Evaluate `tokens`, reusing the cached prefix; the logits for the next token, or None at the deadline."""
         llm = self._llm
         key = tuple(tokens)
+        if not self.reuse_prompt_cache:  # the comparison path of `myovox bench language`: every prompt afresh
+            self._cached_logits = None
         if self._cached_logits is not None and self._cached_logits[0] == key:
             return self._cached_logits[1]
-        have = list(llm._input_ids[: llm.n_tokens])
+        have = list(llm._input_ids[: llm.n_tokens]) if self.reuse_prompt_cache else []
         common = 0
         for a, b in zip(have, tokens):
             if a != b:
