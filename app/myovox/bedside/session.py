@@ -116,7 +116,7 @@ class BedsideSession:
         elif req.task == "abbreviation":
             cands = s.expand_abbreviation(str(req.query), context=list(req.context))
         else:
-            cands = s.predict_words(str(req.query))
+            cands = s.predict_words(str(req.query), context=list(req.context))
         letters = next_letters(s, str(req.query), cands) if req.task == "words" else ""
         return SuggestionsReady(req.request_id, tuple(cands), time=self.clock(), letters=letters)
 

@@ -20,6 +20,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .generation import Generation, NextWords
+from .text import stem, words
 
 _ALPHA = re.compile(r"^[A-Za-z']+$")
 _SPACE_WORD = re.compile(r"^ [A-Za-z][A-Za-z']*$")
@@ -163,8 +164,26 @@ class LlamaCppGenerator:
         return toks if len(toks) <= limit else toks[:1] + toks[-(limit - 1):]
 
     # ---- the TextGenerator protocol ------------------------------------------------------
+    accepts_required_words = True  # `generate(require=...)`: see there
+
+    def _word_ids(self, word: str) -> np.ndarray:
+        """Tokens that begin `word` or an inflection of it (" pain", " Pain", " pains"; " daugh" if it is split)."""
+        st = stem(word.lower())
+        cache = self.__dict__.setdefault("_word_ids_cache", {})
+        if st not in cache:
+            low = self.space_word_lower
+            split = [i for i, t in enumerate(low.tolist()) if len(t) >= 3 and st.startswith(t)]
+            sel = np.char.startswith(low, st)
+            sel[split] = True
+            cache[st] = self.space_word_ids[sel]
+        return cache[st]
+
     def generate(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ("\n",), temperature: float = 0.0,
-                 initials: str | None = None, deadline: float | None = None, seed: int = 0) -> Generation:
+                 initials: str | None = None, deadline: float | None = None, seed: int = 0,
+                 require: Sequence[str] = (), require_bonus: float = 2.0) -> Generation:
+        """`require`: words the sentence must use (the patient's keywords): it may not end before each is in it
+        (or an inflection), and until then their first tokens get `require_bonus` nats for the choice (the
+        score stays the model's own)."""
         wait = -1 if deadline is None else max(0.0, deadline - time.monotonic())
         if not self._lock.acquire(timeout=wait):
             return Generation("", 0.0, complete=False, reason="deadline")
@@ -173,6 +192,7 @@ class LlamaCppGenerator:
             if logits is None:
                 return Generation("", 0.0, complete=False, reason="deadline")
             letters = [c for c in (initials or "").lower() if c.isalnum()]
+            required = [(stem(w), self._word_ids(w)) for w in dict.fromkeys(x for r in require for x in words(r))]
             rng = np.random.default_rng(seed)
             out, lp_sum, n, started = "", 0.0, 0, 0
             while True:
@@ -192,6 +212,14 @@ class LlamaCppGenerator:
                     if mask is None or not mask.any():
                         return Generation("", 0.0, complete=False, reason=f"no token starts with {letters[started]!r}")
                     choice[~mask] = -np.inf
+                if required:
+                    used = {stem(w) for w in words(out)}
+                    pending = [ids for st, ids in required if st not in used]
+                    if pending:
+                        choice[self.end | self.newline] = -np.inf
+                        choice[self._eos] = -np.inf
+                        for ids in pending:
+                            choice[ids] += require_bonus
                 if temperature <= 0:
                     tok = int(np.argmax(choice))
                 else:

@@ -29,6 +29,17 @@ SHARED_PREFIX = (
 )
 
 
+# The sentences of the few-shot preamble: a model answer that repeats one of them is an echo, not an answer.
+EXAMPLE_SENTENCES = tuple(line.split(": ", 1)[1] for line in SHARED_PREFIX.splitlines()
+                          if line.startswith(("Sentence: ", "Message: ")))
+
+
+def echoes_examples(text: str) -> bool:
+    """Does `text` repeat a sentence of the preamble ("I am tired and want to sleep, pain leg")?"""
+    said = " ".join(words(text))
+    return any(" ".join(words(e)) in said for e in EXAMPLE_SENTENCES if len(words(e)) >= 3)
+
+
 def _context_block(context: Sequence[str], partner: str = "") -> str:
     """The conversation so far: the patient's last turns ("I said"), then what the partner just said."""
     lines = [c.strip() for c in context if c and c.strip()][-3:]

@@ -43,7 +43,12 @@ def is_keyword_salad(text: str, keywords: Sequence[str]) -> bool:
     if len(at) < 2 or at[-1] - at[0] + 1 != len(at):
         return False
     rest = [w for i, w in enumerate(toks) if i not in at]
-    return all(w in _FRAME_WORDS for w in rest)
+    if all(w in _FRAME_WORDS for w in rest):
+        return True
+    # Tacked on after a comma at the end: "I am tired and want to sleep, pain leg."
+    tail = " ".join(toks[at[0]:])
+    return at[-1] == len(toks) - 1 and re.search(r",\s*" + r"\W+".join(map(re.escape, tail.split())) + r"\W*$",
+                                                 text.lower()) is not None
 
 
 @dataclass(frozen=True)
