@@ -23,6 +23,7 @@ SHARED_PREFIX = (
     "Keywords: back, pain\nSentence: My back hurts.\n"
     "Letters: i w s w\nSentence: I want some water.\n"
     "Keywords: daughter, call\nSentence: Please call my daughter.\n"
+    "Keywords: arm, itch, scratch\nSentence: My arm itches, can you scratch it?\n"
     "Letters: w d y p m g\nSentence: Where did you put my glasses?\n"
     "I said: I am cold.\nThey said: Do you want another blanket?\nLetters: y p\nSentence: Yes please.\n"
     "Message: I am tired and want to sleep.\n"

@@ -148,7 +148,8 @@ class LanguageSuggester:
             self.last.fallback_reason = self.status
             return
         attempts = 0
-        while len(out) < n and attempts < 2 * n:
+        # Sentences that must use every keyword are rejected more often: they get more tries within the deadline.
+        while len(out) < n and attempts < (3 if keywords else 2) * n:
             if time.monotonic() >= deadline:
                 self.last.deadline_hit = True
                 self.last.fallback_reason = "deadline reached: filled from the n-gram"
