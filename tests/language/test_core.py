@@ -147,3 +147,13 @@ def test_keyword_salads_and_fillers_are_garbled_but_a_sentence_about_them_is_not
     kept = filter_candidates([Candidate("I am daughter visit.", 1, "ngram"), Candidate("Please visit, daughter.", 1, "memory")],
                              keywords=["daughter", "visit"])
     assert [c.text for c in kept] == ["Please visit, daughter."]  # the patient's own phrase is never dropped
+
+
+def test_the_conversation_and_the_partner_line_come_after_the_cached_preamble():
+    from myovox.language import prompts
+
+    p = prompts.abbreviation_prompt("ywt", ["I am cold."], show_letters=False, partner="Do you want tea?")
+    assert p.startswith(prompts.SHARED_PREFIX)
+    assert p[len(prompts.SHARED_PREFIX):] == "I said: I am cold.\nThey said: Do you want tea?\nSentence:"
+    assert prompts.word_prompt("I", [], "Hello").endswith("They said: Hello\nMessage: I")
+    assert prompts.labels_prompt(["tea"]) == prompts.SHARED_PREFIX + "Keywords: tea\nSentence:"
