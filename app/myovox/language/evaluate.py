@@ -140,7 +140,8 @@ class TaskScore:
             "latency_p95_s": pct(self.latency_s, 0.95),
             "first_candidate_median_s": statistics.median(self.first_s) if self.first_s else float("nan"),
             "deadline_hits": self.deadline_hits, "llm_candidates": self.llm_candidates,
-            "top5_by_length": {k: {"phrases": v[0], "top5": v[1] / v[0]} for k, v in sorted(self.by_length.items())},
+            "top5_by_length": {k: {"phrases": v[0], "top5": v[1] / v[0]}
+                               for k, v in sorted(self.by_length.items(), key=lambda kv: int(kv[0].split("-")[0]))},
             "first_ends_unfinished": self.unfinished_top1 / self.n if self.n else float("nan"),
             "garbled_candidates": self.garbled, "candidates_offered": self.offered,
             "garbled_examples": self.garbled_examples,
