@@ -95,6 +95,51 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:10s} first: {_stats(r['first'])}")
             print(f"  {'':10s} five:  {_stats(r['five'])}{extra}")
 
+    # The fixed prompt's KV cache kept between calls (only what differs from the last prompt is evaluated) vs
+    # every prompt evaluated from its first token (the same process, alternating query by query).
+    gen = backend.generator
+    if hasattr(gen, "reuse_prompt_cache"):
+        cache: dict[bool, dict[str, list[float]]] = {True: {"passes": [], "word": [], "width": []},
+                                                    False: {"passes": [], "word": [], "width": []}}
+        for _ in range(args.repeats):
+            for q, typed in zip(QUERIES, TYPING * 3):
+                for reuse in (True, False):
+                    gen.reuse_prompt_cache = reuse
+                    product.expand_abbreviation(abbreviation(q))
+                    cache[reuse]["passes"].append(product.last.llm_attempts)
+                    note = next((x for x in product.last.notes if x.startswith("beam width")), "beam width 0,")
+                    cache[reuse]["width"].append(int(note.split()[2].rstrip(",")))
+                    t = time.monotonic()
+                    product.predict_words(typed[: len(typed) // 2])
+                    cache[reuse]["word"].append(time.monotonic() - t)
+        gen.reuse_prompt_cache = True
+        on, off = cache[True], cache[False]
+        print("\nprompt KV cache kept across calls vs evaluated afresh (same process, alternating):")
+        for name, r in (("kept", on), ("afresh", off)):
+            print(f"  {name:10s} abbreviation model passes per call: median {statistics.median(r['passes'])}, "
+                  f"beam width median {statistics.median(r['width'])}; word prediction {_stats(r['word'])}")
+        print(f"  ratio kept/afresh: model passes per call x{statistics.mean(on['passes']) / max(1e-9, statistics.mean(off['passes'])):.2f}, "
+              f"word prediction latency x{statistics.median(on['word']) / statistics.median(off['word']):.3f}")
+
+    # Conditioning on the conversation: the patient's last turn and the partner's line change the prompt once
+    # per turn; the first call after a turn evaluates them, the next calls reuse them.
+    rows_ctx: dict[str, list[float]] = {"no context": [], "context, first call": [], "context, next call": []}
+    for _ in range(args.repeats):
+        for i, q in enumerate(QUERIES):
+            product.partner_line = ""
+            t = time.monotonic()
+            product.expand_abbreviation(abbreviation(q))
+            rows_ctx["no context"].append(product.last.first_candidate_s or time.monotonic() - t)
+            product.partner_line = f"Is there anything else, {i}?"
+            for key in ("context, first call", "context, next call"):
+                t = time.monotonic()
+                out = product.expand_abbreviation(abbreviation(q), context=[QUERIES[i - 1]])
+                rows_ctx[key].append(time.monotonic() - t if len(out) >= 5 else float("inf"))
+    product.partner_line = ""
+    print("\nabbreviation with the conversation as context (5 candidates; no context: time to the first):")
+    for name, xs in rows_ctx.items():
+        print(f"  {name:20s} {_stats(xs)}")
+
     print("\nword prediction, one call per keystroke:")
     for name, s in (("product", product), ("retrieval", retrieval)):
         lat: list[float] = []

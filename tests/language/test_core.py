@@ -115,3 +115,45 @@ def test_ties_are_broken_by_spelling_so_runs_do_not_depend_on_string_hashing():
     lm = NGramModel(prior={w: 1.0 for w in ("wall", "walk", "wait", "want", "was", "water")})
     assert lm.words_with_prefix("wa") == sorted(["wall", "walk", "wait", "want", "was", "water"])
     assert [w for w, _ in lm.next_words([], "wa", n=3)] == ["wait", "walk", "wall"]
+
+
+def test_a_contraction_is_read_one_letter_per_word_per_part_or_spelled_out():
+    from myovox.language.text import abbreviation_readings, keeps_keywords
+
+    assert {"ic", "imc", "iac"} <= abbreviation_readings("I'm cold.")
+    assert {"iac", "ic", "imc"} <= abbreviation_readings("I am cold")  # a stored "I am cold" answers "imc"
+    assert {"dtg", "dng", "dg"} <= abbreviation_readings("Don't go")
+    assert abbreviation_readings("What did u do") == {"wdud"}
+    assert keeps_keywords("My legs are in pain", ["pain", "leg"]) and keeps_keywords("Is my daughter visiting?",
+                                                                                 ["daughter", "visit"])
+    assert not keeps_keywords("I am going to visit my mother today", ["daughter", "visit"])
+
+
+def test_memory_finds_a_stored_phrase_in_every_reading_of_its_contractions():
+    mem = PhraseMemory(["I am cold.", "Don't go."])
+    for typed in ("iac", "ic", "imc"):
+        assert [c.text for c in mem.search_abbreviation(typed)][:1] == ["I am cold."], typed
+    assert [c.text for c in mem.search_abbreviation("dng")][:1] == ["Don't go."]
+
+
+def test_keyword_salads_and_fillers_are_garbled_but_a_sentence_about_them_is_not():
+    from myovox.language.safety import is_keyword_salad
+
+    for salad in ("I am daughter visit.", "I need daughter visit.", "Daughter visit.", "Please daughter visit."):
+        assert is_keyword_salad(salad, ["daughter", "visit"]) and not judge(salad, keywords=["daughter", "visit"]).ok
+    for fine in ("Is my daughter coming to visit?", "My daughter will visit today."):
+        assert judge(fine, keywords=["daughter", "visit"]).ok, fine
+    assert judge("I want cold water.", keywords=["cold water"]).ok  # one label: the patient's own words
+    kept = filter_candidates([Candidate("I am daughter visit.", 1, "ngram"), Candidate("Please visit, daughter.", 1, "memory")],
+                             keywords=["daughter", "visit"])
+    assert [c.text for c in kept] == ["Please visit, daughter."]  # the patient's own phrase is never dropped
+
+
+def test_the_conversation_and_the_partner_line_come_after_the_cached_preamble():
+    from myovox.language import prompts
+
+    p = prompts.abbreviation_prompt("ywt", ["I am cold."], show_letters=False, partner="Do you want tea?")
+    assert p.startswith(prompts.SHARED_PREFIX)
+    assert p[len(prompts.SHARED_PREFIX):] == "I said: I am cold.\nThey said: Do you want tea?\nSentence:"
+    assert prompts.word_prompt("I", [], "Hello").endswith("They said: Hello\nMessage: I")
+    assert prompts.labels_prompt(["tea"]) == prompts.SHARED_PREFIX + "Keywords: tea\nSentence:"

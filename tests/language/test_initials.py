@@ -12,7 +12,8 @@ from myovox.language.text import abbreviation, words
 
 # A toy tokenizer: every form is one token except "saturday"/"Saturday", which are two (" sat" + "urday").
 FORMS = [" I", " i", " want", " Want", " some", " Some", " water", " Water", " wine", " Wine", " soup", " Soup",
-         " sat", " Sat", " don't", " Don't", " do", " Do", " is", " Is", " we", " We", " see", " See"]
+         " sat", " Sat", " don't", " Don't", " do", " Do", " is", " Is", " we", " We", " see", " See",
+         " I'm", " cold", " Cold", " to", " To", " tea", " Tea", " u", " U", " 9"]
 VOCAB = FORMS + ["urday", ".", "\n", "<s>"]
 TOK = {t: i for i, t in enumerate(VOCAB)}
 
@@ -64,7 +65,8 @@ class FakeLM:
 
 
 FREQ = {"i": 0.02, "want": 0.01, "some": 0.01, "water": 0.005, "wine": 0.002, "soup": 0.002, "saturday": 0.001,
-        "sat": 0.001, "don't": 0.003, "do": 0.01, "is": 0.02, "we": 0.01, "see": 0.005}
+        "sat": 0.001, "don't": 0.003, "do": 0.01, "is": 0.02, "we": 0.01, "see": 0.005, "i'm": 0.005,
+        "cold": 0.002, "to": 0.03, "tea": 0.001}
 
 
 def _search(lm, letters, prior=lambda h, w: 0.0, deadline_s=10.0, **kw):
@@ -141,3 +143,24 @@ def test_a_pass_that_would_run_past_the_deadline_is_abandoned():
         assert lm.extend([(0, t) for t in toks], time.monotonic() + 0.02) is None  # abandoned inside llama.cpp
         got = lm.extend([(0, toks[0])], None)  # the context is still usable
         assert got and np.isfinite(got[0][2]).all()
+
+
+def test_a_contraction_typed_one_letter_per_part_uses_both_letters():
+    lm = FakeLM({"<s>": {" I'm": -0.1}, " I'm": {" cold": -0.1}, " cold": {".": -0.1}})
+    res = _search(lm, "imc")
+    assert res.candidates[0][0] == "I'm cold"
+    assert all(len(words(t)) in (2, 3) for t, _ in res.candidates)
+    assert _search(FakeLM({"<s>": {" I'm": -0.1}, " I'm": {" cold": -0.1}}), "ic").candidates[0][0] == "I'm cold"
+
+
+def test_the_sentence_end_decides_the_last_word():
+    likes = {"<s>": {" I": -0.1}, " I": {" want": -0.1}, " want": {" to": -0.1, " tea": -1.5},
+             " to": {".": -9.0}, " tea": {".": -0.05}}
+    assert _search(FakeLM(likes), "iwt").candidates[0][0] == "I want tea"
+    assert _search(FakeLM(likes), "iwt", final_pass=False).candidates[0][0] == "I want to"
+
+
+def test_single_letters_and_digits_never_leave_the_search_empty():
+    res = _search(FakeLM({}), "u9")
+    assert [t for t, _ in res.candidates][:1] == ["U 9"]
+    assert _search(FakeLM({}), "wdu").candidates

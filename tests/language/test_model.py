@@ -5,8 +5,10 @@ import pytest
 
 from myovox.language.backend import LanguageBackend
 from myovox.language.model_files import ModelFileError, default_model_path, verify_model_file
+from myovox.language.memory import PhraseMemory
+from myovox.language.safety import is_keyword_salad
 from myovox.language.suggester import LanguageSuggester
-from myovox.language.text import abbreviation
+from myovox.language.text import abbreviation, abbreviation_readings, keeps_keywords, words
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +62,44 @@ def test_expired_deadline_falls_back_to_memory_and_ngram(model_suggester):
     assert len(out) == 5 and all(c.source != "llm" for c in out)
     assert model_suggester.last.deadline_hit
     assert "deadline" in model_suggester.last.fallback_reason
+
+
+@pytest.fixture(scope="module")
+def bare_model(model_suggester) -> LanguageSuggester:
+    """The same model with an empty phrase memory: what the model itself finds."""
+    s = LanguageSuggester(PhraseMemory([]), backend=model_suggester.backend)
+    s.warm_up()
+    return s
+
+
+def test_a_contraction_typed_one_letter_per_part_is_found_by_the_model(bare_model):
+    out = bare_model.expand_abbreviation("imc", deadline_s=30.0)
+    assert "I'm cold" in [c.text for c in out if c.source == "llm"], out
+    assert all("imc" in abbreviation_readings(c.text) for c in out)
+    assert "I am cold" in [c.text for c in bare_model.expand_abbreviation("iac", deadline_s=30.0)]
+
+
+def test_single_letters_and_digits_never_leave_the_expansion_empty(bare_model):
+    out = bare_model.expand_abbreviation("u2", deadline_s=30.0)
+    assert out and all("u2" in abbreviation_readings(c.text) for c in out)
+
+
+def test_the_first_candidate_is_a_finished_sentence(bare_model):
+    # Without the end-of-sentence score "I want to" came second to nothing but the model's first tokens.
+    for letters in ("iwt", "cyht", "pgm"):
+        out = bare_model.expand_abbreviation(letters, deadline_s=30.0)
+        assert words(out[0].text)[-1] not in {"to", "the", "a", "my"}, out
+
+
+def test_keywords_are_combined_into_sentences_that_keep_them_all(model_suggester):
+    out = model_suggester.phrases_from_labels(["pain", "leg"], deadline_s=30.0)
+    llm = [c for c in out if c.source == "llm"]
+    assert len(llm) >= 2, out
+    assert all(keeps_keywords(c.text, ["pain", "leg"]) for c in out)
+
+
+def test_keyword_fillers_are_dropped_whatever_the_deadline(model_suggester):
+    for deadline in (0.0, 30.0):
+        out = model_suggester.phrases_from_labels(["daughter", "visit"], deadline_s=deadline)
+        assert out and not any(is_keyword_salad(c.text, ["daughter", "visit"]) for c in out), out
+    assert all(keeps_keywords(c.text, ["daughter", "visit"]) for c in out)  # with time, every keyword kept

@@ -99,6 +99,12 @@ class BedsideSession:
         if self.decode_worker is not None:
             self.decode_worker.start()
 
+    def set_partner_line(self, text: str) -> None:
+        """What the conversation partner just said (typed by a caregiver): it conditions every suggestion
+        from the next request on; "" clears it. Only the language layer sees it (never logged)."""
+        if self.suggester is not None and hasattr(self.suggester, "partner_line"):
+            self.suggester.partner_line = " ".join(str(text).split())[:200]
+
     def stop(self) -> None:
         if self.acquisition is not None:
             self.acquisition.stop()
@@ -137,7 +143,7 @@ class BedsideSession:
         elif req.task == "abbreviation":
             cands = s.expand_abbreviation(str(req.query), context=list(req.context))
         else:
-            cands = s.predict_words(str(req.query))
+            cands = s.predict_words(str(req.query), context=list(req.context))
         letters = next_letters(s, str(req.query), cands) if req.task == "words" else ""
         return SuggestionsReady(req.request_id, tuple(cands), time=self.clock(), letters=letters)
 

@@ -25,8 +25,10 @@ class Suggester(Protocol):
     ) -> list[Candidate]:
         """First letters of words (e.g. "iwsw") plus recent conversation -> phrases."""
 
-    def predict_words(self, text: str, n: int = 5, deadline_s: float | None = None) -> list[Candidate]:
-        """Completions of the partial last word of `text`, or next words when it ends in a space."""
+    def predict_words(self, text: str, n: int = 5, deadline_s: float | None = None,
+                      context: Sequence[str] = ()) -> list[Candidate]:
+        """Completions of the partial last word of `text`, or next words when it ends in a space
+        (`context`: the conversation so far, as for the other tasks)."""
 
     def learn(self, phrase: str) -> None:
         """The patient said this: remember it (locally) for retrieval."""

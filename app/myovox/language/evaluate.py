@@ -7,6 +7,13 @@ suggestions for a letter-by-letter typist, and latency. Three configurations run
   ngram      - no memory, no model: the n-gram fallback alone
   retrieval  - starter phrase memory + n-gram (what the speller does with no model)
   llm        - starter phrase memory + default model + n-gram (the product)
+Every task also runs with context: the previous phrase of the set passed as the patient's last turn.
+Neither set is a dialogue (comm_dev's sentences answer separate situations, MacKenzie's are unrelated),
+so this measures what a neighbouring sentence does, not one turn of a real conversation.
+Rows: top-5 by phrase length (words), keywords -> phrase with "every keyword kept" (share of answers whose
+candidates all keep every keyword), contraction targets typed one letter per part ("imc" for "I'm cold"),
+first candidates ending in an unfinished word ("to", "the", "a", "my"...), and garbled candidates (what
+the safety filter would drop, counted over everything offered: must be 0).
 Leak rules: the phrase memory holds only the starter phrases, minus any that equal an evaluation
 phrase; the n-gram is trained on the starter phrases plus the *other* phrase set (MacKenzie when
 evaluating comm_dev and vice versa), minus any evaluation phrase; plus wordfreq unigram frequencies.
@@ -22,8 +29,10 @@ from pathlib import Path
 
 from .memory import PhraseMemory, load_starter_phrases
 from .ngram import NGramModel
+from .safety import judge
 from .suggester import LanguageSuggester
-from .text import abbreviation, content_words, normalize, read_phrase_file, word_error_rate, words
+from .text import (abbreviation, content_words, keeps_keywords, normalize, part_initials, read_phrase_file,
+                   word_error_rate, words)
 from .wordlist import english_word_frequencies
 
 PHRASE_SETS = {
@@ -31,6 +40,22 @@ PHRASE_SETS = {
     "mackenzie": "phrases/mackenzie_soukoreff_2003/phrases2.txt",
 }
 OTHER = {"comm_dev": "mackenzie", "mackenzie": "comm_dev"}
+LENGTH_BANDS = ((2, 4), (5, 7), (8, 12), (13, 99))
+# A sentence a person would say seldom stops on these (6 % of comm_dev's targets do).
+UNFINISHED = frozenset("to the a an my your of and or for with at in on from".split())
+
+
+def length_band(text: str) -> str:
+    k = len(words(text))
+    for lo, hi in LENGTH_BANDS:
+        if lo <= k <= hi:
+            return f"{lo}-{hi}"
+    return "1"
+
+
+def spelled_abbreviation(text: str) -> str:
+    """Initials with each contraction typed one letter per part ("I'm cold" -> "imc")."""
+    return "".join(part_initials(w) for w in words(text))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,6 +71,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deadline", type=float, default=1.5, help="seconds per call (the product default is 1.5)")
     p.add_argument("--model", default="", help="GGUF path or server URL (default: the packaged Gemma 3 270M)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--context", default="none,previous",
+                   help="none, previous (the previous phrase of the set as the patient's last turn), or both")
     p.add_argument("--json", type=Path, help="also write all figures to this file")
 
 
@@ -61,9 +88,32 @@ class TaskScore:
     deadline_hits: int = 0
     llm_candidates: int = 0
     skipped: int = 0
+    by_length: dict = field(default_factory=dict)  # band -> [n, top5]
+    unfinished_top1: int = 0
+    garbled: int = 0
+    offered: int = 0
+    all_kept: int = 0  # answers whose every candidate keeps every keyword (labels task)
+    kept_candidates: int = 0
+    garbled_examples: list = field(default_factory=list)
 
-    def add(self, target: str, cands, latency: float, first: float | None, deadline_hit: bool) -> None:
+    def add(self, target: str, cands, latency: float, first: float | None, deadline_hit: bool,
+            keywords=(), known_words=None) -> None:
         texts = [c.text for c in cands]
+        band = self.by_length.setdefault(length_band(target), [0, 0])
+        band[0] += 1
+        band[1] += any(normalize(t) == normalize(target) for t in texts[:5])
+        self.unfinished_top1 += bool(texts) and bool(words(texts[0])) and words(texts[0])[-1] in UNFINISHED
+        for c in cands[:5]:
+            self.offered += 1
+            v = judge(c.text, [w for k in keywords for w in words(k)], known_words if c.source == "llm" else None, keywords if c.source != "memory" else ())
+            if not v.ok:
+                self.garbled += 1
+                if len(self.garbled_examples) < 5:
+                    self.garbled_examples.append(f"{c.text} ({v.reason})")
+        if keywords:
+            kept = [keeps_keywords(t, keywords) for t in texts[:5]]
+            self.kept_candidates += sum(kept)
+            self.all_kept += bool(texts) and all(kept)
         self.n += 1
         self.top1 += bool(texts) and normalize(texts[0]) == normalize(target)
         self.top5 += any(normalize(t) == normalize(target) for t in texts[:5])
@@ -90,6 +140,13 @@ class TaskScore:
             "latency_p95_s": pct(self.latency_s, 0.95),
             "first_candidate_median_s": statistics.median(self.first_s) if self.first_s else float("nan"),
             "deadline_hits": self.deadline_hits, "llm_candidates": self.llm_candidates,
+            "top5_by_length": {k: {"phrases": v[0], "top5": v[1] / v[0]}
+                               for k, v in sorted(self.by_length.items(), key=lambda kv: int(kv[0].split("-")[0]))},
+            "first_ends_unfinished": self.unfinished_top1 / self.n if self.n else float("nan"),
+            "garbled_candidates": self.garbled, "candidates_offered": self.offered,
+            "garbled_examples": self.garbled_examples,
+            "answers_keeping_every_keyword": self.all_kept / self.n if self.n else float("nan"),
+            "candidates_keeping_every_keyword": self.kept_candidates / self.offered if self.offered else float("nan"),
         }
 
 
@@ -154,38 +211,60 @@ def evaluate_set(name: str, phrases: list[str], other: list[str], modes: list[st
         sug = build_suggester(mode, starter, train, backend, args.deadline)
         sug.warm_up()  # the word list is tokenised once at start-up (in the background in the app), not per call
         assert not any(normalize(p) in eval_keys for p in sug.memory.learned_phrases() + [e.text for e in sug.memory.entries.values()])
-        labels_s, abbr_s = TaskScore(), TaskScore()
         tasks = {t.strip() for t in args.tasks.split(",")}
-        for target in subset:
-            kws = content_words(target) if "labels" in tasks else []
-            if kws:
-                t0 = time.monotonic()
-                c = sug.phrases_from_labels(kws, n=5)
-                labels_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s, sug.last.deadline_hit)
-            elif "labels" in tasks:
-                labels_s.skipped += 1
-            if "abbreviation" in tasks:
-                t0 = time.monotonic()
-                c = sug.expand_abbreviation(abbreviation(target), n=5)
-                abbr_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s, sug.last.deadline_hit)
+        contexts = [c.strip() for c in args.context.replace("both", "none,previous").split(",") if c.strip()]
+        known = sug.known_words
+        result["modes"][mode] = {"phrases": len(subset)}
+        for ctx_name in contexts:
+            labels_s, abbr_s, parts_s = TaskScore(), TaskScore(), TaskScore()
+            for i, target in enumerate(subset):
+                at = args.offset + i
+                ctx = [phrases[at - 1]] if ctx_name == "previous" and at > 0 else []
+                kws = content_words(target) if "labels" in tasks else []
+                if kws:
+                    t0 = time.monotonic()
+                    c = sug.phrases_from_labels(kws, context=ctx, n=5)
+                    labels_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s, sug.last.deadline_hit,
+                                 keywords=kws, known_words=known)
+                elif "labels" in tasks:
+                    labels_s.skipped += 1
+                if "abbreviation" in tasks:
+                    t0 = time.monotonic()
+                    c = sug.expand_abbreviation(abbreviation(target), context=ctx, n=5)
+                    abbr_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s, sug.last.deadline_hit,
+                               known_words=known)
+                    spelled = spelled_abbreviation(target)
+                    if spelled != abbreviation(target):  # a contraction, typed one letter per part
+                        t0 = time.monotonic()
+                        c = sug.expand_abbreviation(spelled, context=ctx, n=5)
+                        parts_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s,
+                                    sug.last.deadline_hit, known_words=known)
+            key = "" if ctx_name == "none" else "_with_context"
+            result["modes"][mode].update({f"labels_to_phrases{key}": labels_s.summary(),
+                                          f"abbreviation{key}": abbr_s.summary(),
+                                          f"abbreviation_contractions_by_part{key}": parts_s.summary()})
         ks_subset = subset[: args.ks_limit] if args.ks_limit else subset
-        ks = keystroke_savings(sug, ks_subset if "words" in tasks else [], n=5)
-        result["modes"][mode] = {"phrases": len(subset), "labels_to_phrases": labels_s.summary(),
-                                 "abbreviation": abbr_s.summary(), "word_prediction": ks}
+        result["modes"][mode]["word_prediction"] = keystroke_savings(sug, ks_subset if "words" in tasks else [], n=5)
         _print_mode(name, mode, result["modes"][mode])
     return result
 
 
 def _print_mode(name: str, mode: str, r: dict) -> None:
-    for task in ("labels_to_phrases", "abbreviation"):
-        s = r[task]
-        if not s["phrases"]:
+    for task, s in r.items():
+        if not isinstance(s, dict) or "top5" not in s or not s["phrases"]:
             continue
         print(f"{name:10s} {mode:9s} {task:18s} n={s['phrases']:3d} top1={s['top1']:6.1%} top5={s['top5']:6.1%} "
               f"WER(top1)={s['wer_top1']:.3f} WER(best of 5)={s['wer_best_of_5']:.3f} "
               f"latency median={s['latency_median_s'] * 1000:7.1f} ms p95={s['latency_p95_s'] * 1000:7.1f} ms "
               f"first={s['first_candidate_median_s'] * 1000:7.1f} ms deadline hits={s['deadline_hits']} "
               f"llm cands={s['llm_candidates']}", flush=True)
+        bands = " ".join(f"{k} words {v['top5']:.1%} (n={v['phrases']})" for k, v in s["top5_by_length"].items())
+        extra = (f" every keyword kept: {s['answers_keeping_every_keyword']:.1%} of answers, "
+                 f"{s['candidates_keeping_every_keyword']:.1%} of candidates;" if task.startswith("labels") else "")
+        print(f"{'':21s} top5 by length: {bands};{extra} first candidate ends unfinished: "
+              f"{s['first_ends_unfinished']:.1%}; garbled candidates: {s['garbled_candidates']} of "
+              f"{s['candidates_offered']}" + (f" e.g. {s['garbled_examples']}" if s["garbled_examples"] else ""),
+              flush=True)
     k = r["word_prediction"]
     if not k["phrases"]:
         return

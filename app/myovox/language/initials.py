@@ -25,7 +25,9 @@ from typing import Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
-SINGLE_LETTER_WORDS = frozenset({"a", "i"})
+from .text import part_initials
+
+SINGLE_LETTER_WORDS = frozenset({"a", "i", "u"})
 
 
 class BatchLM(Protocol):
@@ -64,29 +66,37 @@ class LetterForms:
 
 
 class FormIndex:
-    """Word list -> per-letter forms with their tokens (tokenised once, cached)."""
+    """Word list -> per-letter forms with their tokens (tokenised once, cached).
+
+    A key is one letter (the words starting with it, contractions included: "I'm" for "i") or two letters
+    (the contractions typed one letter per part: "I'm" for "im", "don't" for "dt"). A letter or digit no
+    word starts with still has itself as a form, so no abbreviation leaves the search with nothing."""
 
     def __init__(self, frequencies: Mapping[str, float], tokenize: Callable[[list[str]], list[tuple[int, ...]]],
                  extra_words: Sequence[str] = ()):
         self.freq: dict[str, float] = {}
-        floor = min(frequencies.values(), default=1e-6)
+        floor = self.floor = min(frequencies.values(), default=1e-6)
         for w, f in frequencies.items():
             if self._usable(w):
                 self.freq[w] = float(f)
         for w in extra_words:
             if self._usable(w) and w not in self.freq:
                 self.freq[w] = floor
+        for w in SINGLE_LETTER_WORDS:
+            self.freq.setdefault(w, floor)
         self.tokenize = tokenize
         self._cache: dict[tuple[str, bool], LetterForms] = {}
 
     @staticmethod
     def _usable(w: str) -> bool:
+        if w.isdigit():
+            return len(w) <= 4
         return bool(w) and w[0].isalpha() and w.replace("'", "").isalpha() and (len(w) > 1 or w in SINGLE_LETTER_WORDS)
 
     def add(self, word: str) -> None:
         if self._usable(word) and word not in self.freq:
             self.freq[word] = min(self.freq.values(), default=1e-6)
-            self._cache = {k: v for k, v in self._cache.items() if k[0] != word[0]}
+            self._cache = {k: v for k, v in self._cache.items() if k[0][0] != word[0]}
 
     def forms(self, letter: str, initial: bool) -> LetterForms:
         key = (letter, initial)
@@ -94,9 +104,13 @@ class FormIndex:
         if got is not None:
             return got
         texts, ws, fs = [], [], []
-        for w, f in self.freq.items():
-            if w[0] != letter:
-                continue
+        if len(letter) == 1:
+            chosen = [(w, f) for w, f in self.freq.items() if w[0] == letter]
+            if not any(w == letter for w, _ in chosen) and (letter.isdigit() or not chosen):
+                chosen.append((letter, self.floor))  # "9", "x": the letter itself is always a form
+        else:
+            chosen = [(w, f) for w, f in self.freq.items() if "'" in w and part_initials(w) == letter]
+        for w, f in chosen:
             shown = {display_form(w, initial)}
             if not initial:
                 shown.add(display_form(w, True))  # names and places ("Saturday", "Chicago") mid-sentence
@@ -131,6 +145,8 @@ class Beam:
     next_lp: np.ndarray | None
     tokens: int = 0
     tail: tuple[str, ...] = ()  # words the n-gram added after the deadline stopped the model
+    pos: int = 0  # letters used so far (a contraction typed one letter per part uses two)
+    penalty: float = 0.0  # what the words that used two letters cost, beside the model's score
 
 
 @dataclass
@@ -174,9 +190,17 @@ class SearchSettings:
     length_alpha: float = 0.0  # model score divided by (tokens + 1) ** alpha (0: plain sum)
     margin_s: float = 0.05  # kept free before the deadline
     safety: float = 1.3  # a pass is started only if 1.3x its estimated time still fits (shared CPUs vary)
-    # Score the last word exactly and the sentence's end with one more pass. On MacKenzie it found no more
-    # phrases than the first-token score of the last word, and the pass is better spent on width.
-    final_pass: bool = False
+    # Score the last word exactly and the sentence's end with one more pass, when it fits before the deadline
+    # (otherwise the n-gram's end of sentence stands in). Without it 21 % of first candidates ended in "to",
+    # "the", "a" or "my"; on MacKenzie it cost no exact matches (see the issue 14 note).
+    final_pass: bool = True
+    end_weight: float = 1.0  # weight of log P(sentence ends here) from the model's last pass
+    ngram_end_weight: float = 1.0  # weight of the n-gram's log P(end | last words) when that pass did not fit
+    # A contraction read from two letters ("im" -> "I'm") is one word fewer than the sentence the other beams
+    # spell: it pays about one word's log likelihood, so "But I'd" does not beat three-word readings of "bid".
+    part_reading_cost: float = 3.0
+    # Log likelihood of a word the n-gram added after the deadline (it has no model score of its own).
+    word_estimate: float = -3.0
 
 
 def _logsumexp(x: np.ndarray) -> float:
@@ -191,6 +215,7 @@ def expand_initials(lm: BatchLM, index: FormIndex, letters: str, prompt: str,
                     end_word: str = "</s>") -> Expansion:
     """Beam search over words with the given initials; scores mix the model and `prior`.
 
+    A word uses one letter, or two when it is a contraction typed one letter per part ("im" -> "I'm").
     `prior(history, word)` is the n-gram log score; `complete(history, letters)` is the n-gram's best
     continuation for the letters the model had no time for ((words, log score) or None)."""
     res = Expansion()
@@ -198,10 +223,11 @@ def expand_initials(lm: BatchLM, index: FormIndex, letters: str, prompt: str,
     if not letters:
         return res
     s = settings
+    n_letters = len(letters)
     # Passes still needed: the prompt's own tail (free when cached), then one per letter (one less without
     # the final pass).
     budget = deadline - time.monotonic() - s.margin_s
-    per_pass = budget / (len(letters) + (1 if s.final_pass else 0))
+    per_pass = budget / (n_letters + (1 if s.final_pass else 0))
     width = int((per_pass / s.safety - timer.fixed) / (timer.per_row * 1.3)) if timer.per_row > 0 else s.width
     width = max(s.min_width, min(s.width, width))
     res.width = width
@@ -209,100 +235,135 @@ def expand_initials(lm: BatchLM, index: FormIndex, letters: str, prompt: str,
     if start_lp is None:
         return Expansion(complete=False, reason="deadline", width=width)
     res.passes = 1
-    beams = [Beam((), (), 0, 0.0, 0.0, start_lp)]
-    last = len(letters) - 1
-    for pos, ch in enumerate(letters):
-        forms = index.forms(ch, initial=pos == 0)
-        if not len(forms.first):
-            return Expansion(complete=False, reason=f"no word starts with {ch!r}", width=width)
-        pool: list[tuple[float, Beam, int]] = []
-        for b in beams:
-            approx = b.next_lp[forms.first] + forms.group_lp
-            k = min(s.per_beam, len(approx))
-            top = np.argpartition(-approx, k - 1)[:k]
-            for j in top:
-                p = s.prior_weight * (b.prior + prior(b.words, forms.words[j])) if s.prior_weight else 0.0
-                pool.append((b.llm + float(approx[j]) + p, b, int(j)))
+    live = [Beam((), (), 0, 0.0, 0.0, start_lp)]
+    finished: list[tuple[float, str]] = []
+
+    def fits(rows: int) -> bool:
+        return time.monotonic() + s.safety * timer.estimate(rows) <= deadline - s.margin_s
+
+    while live:
+        pool: list[tuple[float, Beam, LetterForms, int, int]] = []
+        for b in live:
+            for size in (1, 2):
+                if b.pos + size > n_letters:
+                    continue
+                forms = index.forms(letters[b.pos:b.pos + size], initial=b.pos == 0)
+                if not len(forms.first):
+                    continue
+                new_pos = b.pos + size
+                approx = b.next_lp[forms.first] + forms.group_lp
+                k = min(s.per_beam, len(approx))
+                top = np.argpartition(-approx, k - 1)[:k]
+                cost = b.penalty - (s.part_reading_cost if size == 2 else 0.0)
+                for j in top:
+                    p = s.prior_weight * (b.prior + prior(b.words, forms.words[j])) if s.prior_weight else 0.0
+                    pool.append((b.llm + float(approx[j]) + p + cost, b, forms, int(j), new_pos))
+        if not pool:
+            if not finished:
+                return Expansion(complete=False, reason=f"no word starts with {letters[live[0].pos]!r}", width=width)
+            break
         pool.sort(key=lambda x: -x[0])
-        chosen: list[tuple[Beam, int]] = []
-        seen: set[tuple[str, ...]] = set()
-        # Without a final pass the last choice costs nothing more, so it may draw more than `width` from the pool.
-        take = max(width, 2 * n) if pos == last and not s.final_pass else width
-        for _, b, j in pool:
-            key = b.words + (forms.words[j],)
+        cont: list[tuple[Beam, LetterForms, int, int]] = []
+        ending: list[tuple[Beam, LetterForms, int, int]] = []
+        seen: set[tuple] = set()
+        # A beam that ends the sentence costs at most the final pass, so more of them may be drawn than `width`.
+        take_end = max(width, 2 * n)
+        for _, b, forms, j, new_pos in pool:
+            key = (b.words + (forms.words[j],), new_pos)
             if key in seen:
                 continue
             seen.add(key)
-            chosen.append((b, j))
-            if len(chosen) >= take:
+            if new_pos == n_letters:
+                if len(ending) < take_end:
+                    ending.append((b, forms, j, new_pos))
+            elif len(cont) < width:
+                cont.append((b, forms, j, new_pos))
+            if len(ending) >= take_end and len(cont) >= width:
                 break
-        if pos == last and not s.final_pass:
-            # Last word from its first-token score (and the n-gram's end of sentence when the prior counts).
-            scored = []
-            for b, j in chosen:
-                w = forms.words[j]
-                nb = Beam(b.words + (w,), b.texts + (forms.texts[j],), 0,
-                          b.llm + float(b.next_lp[forms.first[j]] + forms.group_lp[j]), b.prior + prior(b.words, w),
-                          None, b.tokens + len(forms.tokens[j]))
-                scored.append((_score(nb, 0.0, s) + s.prior_weight * prior(nb.words, end_word), _text(nb)))
-            scored.sort(key=lambda x: -x[0])
-            res.candidates = [(text, sc / (len(letters) + 1)) for sc, text in scored[:n]]
-            return res
-        rows = sum(len(forms.tokens[j]) for _, j in chosen)
-        if time.monotonic() + s.safety * timer.estimate(rows) > deadline - s.margin_s:
-            return _finish_with_ngram(res, beams, letters[pos:], prior, complete, s, n, end_word)
+        rows_cont = sum(len(f.tokens[j]) for _, f, j, _ in cont)
+        rows_end = sum(len(f.tokens[j]) for _, f, j, _ in ending)
+        exact_end = s.final_pass and bool(ending) and fits(rows_cont + rows_end)
+        if not exact_end:
+            # The last word from its first-token score, the n-gram saying whether the sentence may end there.
+            for b, f, j, _ in ending:
+                w = f.words[j]
+                nb = Beam(b.words + (w,), b.texts + (f.texts[j],), 0,
+                          b.llm + float(b.next_lp[f.first[j]] + f.group_lp[j]), b.prior + prior(b.words, w),
+                          None, b.tokens + len(f.tokens[j]), pos=n_letters, penalty=_penalty(b, n_letters, s))
+                end = s.ngram_end_weight * prior(nb.words, end_word) if s.final_pass else 0.0
+                finished.append((_score(nb, 0.0, s) + end + s.prior_weight * prior(nb.words, end_word), _text(nb)))
+        items = cont + (ending if exact_end else [])
+        if not items:
+            break
+        if cont and not fits(rows_cont + (rows_end if exact_end else 0)):
+            return _finish_with_ngram(res, live, letters, prior, complete, s, n, end_word, finished)
         t = time.monotonic()
-        got = lm.extend([(b.handle, forms.tokens[j]) for b, j in chosen], deadline)
+        got = lm.extend([(b.handle, f.tokens[j]) for b, f, j, _ in items], deadline)
         if got is None:
-            return _finish_with_ngram(res, beams, letters[pos:], prior, complete, s, n, end_word)
-        timer.observe(rows, time.monotonic() - t)
+            return _finish_with_ngram(res, live, letters, prior, complete, s, n, end_word, finished)
+        timer.observe(rows_cont + (rows_end if exact_end else 0), time.monotonic() - t)
         res.passes += 1
         new = []
-        for (b, j), (handle, inner, next_lp) in zip(chosen, got):
-            w = forms.words[j]
-            tok = forms.tokens[j]
-            new.append(Beam(b.words + (w,), b.texts + (forms.texts[j],), handle,
-                            b.llm + float(b.next_lp[tok[0]]) + inner, b.prior + prior(b.words, w), next_lp,
-                            b.tokens + len(tok)))
+        for (b, f, j, new_pos), (handle, inner, next_lp) in zip(items, got):
+            w = f.words[j]
+            tok = f.tokens[j]
+            nb = Beam(b.words + (w,), b.texts + (f.texts[j],), handle, b.llm + float(b.next_lp[tok[0]]) + inner,
+                      b.prior + prior(b.words, w), next_lp, b.tokens + len(tok), pos=new_pos,
+                      penalty=_penalty(b, new_pos, s))
+            if new_pos == n_letters:
+                end = _logsumexp(next_lp[lm.end_ids]) if len(lm.end_ids) else 0.0
+                finished.append((_score(nb, s.end_weight * end, s) + s.prior_weight * prior(nb.words, end_word),
+                                 _text(nb)))
+            else:
+                new.append(nb)
         new.sort(key=lambda b: -_score(b, 0.0, s))
         lm.keep([b.handle for b in new])
-        beams = new
-    scored = []
-    for b in beams:
-        end = _logsumexp(b.next_lp[lm.end_ids]) if len(lm.end_ids) else 0.0
-        total = _score(b, end, s) + s.prior_weight * prior(b.words, end_word)
-        scored.append((total, _text(b)))
-    scored.sort(key=lambda x: -x[0])
-    res.candidates = [(text, sc / (len(letters) + 1)) for sc, text in scored[:n]]
+        live = new
+    res.candidates = _best(finished, n, n_letters + 1)
     return res
+
+
+def _best(scored: list[tuple[float, str]], n: int, per: int) -> list[tuple[str, float]]:
+    scored = sorted(scored, key=lambda x: -x[0])
+    out, seen = [], set()
+    for sc, text in scored:
+        if text not in seen:
+            seen.add(text)
+            out.append((text, sc / per))
+        if len(out) >= n:
+            break
+    return out
+
+
+def _penalty(parent: Beam, new_pos: int, s: SearchSettings) -> float:
+    return parent.penalty - (s.part_reading_cost if new_pos - parent.pos == 2 else 0.0)
 
 
 def _score(b: Beam, end: float, s: SearchSettings) -> float:
     llm = b.llm + end
     if s.length_alpha:
         llm = llm / (b.tokens + 1) ** s.length_alpha * (len(b.words) + 1)
-    return llm + s.prior_weight * b.prior
+    return llm + s.prior_weight * b.prior + b.penalty
 
 
 def _text(b: Beam) -> str:
     return " ".join(b.texts + b.tail)
 
 
-def _finish_with_ngram(res: Expansion, beams: list[Beam], rest: str, prior, complete, s: SearchSettings,
-                       n: int, end_word: str) -> Expansion:
+def _finish_with_ngram(res: Expansion, beams: list[Beam], letters: str, prior, complete, s: SearchSettings,
+                       n: int, end_word: str, finished: Sequence[tuple[float, str]] = ()) -> Expansion:
     """The deadline came first: the n-gram finishes each beam's remaining letters."""
     res.complete = False
     res.reason = "deadline"
-    scored = []
+    scored = list(finished)
     for b in beams[:n]:  # the best beams only: this runs on the deadline's margin
-        got = complete(b.words, rest)
+        got = complete(b.words, letters[b.pos:])
         if got is None:
             continue
         tail, lp = got
         tb = Beam(b.words, b.texts, b.handle, b.llm, b.prior, None, b.tokens,
-                  tuple(display_form(w, not b.words and i == 0) for i, w in enumerate(tail)))
-        scored.append((_score(tb, 0.0, s) + s.prior_weight * lp, _text(tb)))
-    scored.sort(key=lambda x: -x[0])
-    per_word = len(beams[0].words) + len(rest) + 1 if beams else 1
-    res.candidates = [(text, sc / per_word) for sc, text in scored[:n]]
+                  tuple(display_form(w, not b.words and i == 0) for i, w in enumerate(tail)), b.pos, b.penalty)
+        # The tail's words have no model score: each counts as an average word, so they rank beside finished beams.
+        scored.append((_score(tb, 0.0, s) + s.prior_weight * lp + s.word_estimate * len(tail), _text(tb)))
+    res.candidates = _best(scored, n, len(letters) + 1)
     return res

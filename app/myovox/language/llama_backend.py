@@ -20,6 +20,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .generation import Generation, NextWords
+from .text import stem, words
 
 _ALPHA = re.compile(r"^[A-Za-z']+$")
 _SPACE_WORD = re.compile(r"^ [A-Za-z][A-Za-z']*$")
@@ -58,6 +59,9 @@ class LlamaCppGenerator:
         self._eos = self._llm.token_eos()
         self._build_token_classes()
         self._cached_logits: tuple[tuple[int, ...], np.ndarray] | None = None
+        # Keep the prompt's KV cells between calls and evaluate only what differs from the last prompt (the
+        # fixed few-shot prefix, the conversation once per turn); False evaluates every prompt from scratch.
+        self.reuse_prompt_cache = True
 
     def _use_multi_sequence_context(self, llama_cpp) -> None:
         """Swap in a context whose KV cache holds many sequences in one unified pool.
@@ -129,9 +133,11 @@ class LlamaCppGenerator:
         """Evaluate `tokens`, reusing the cached prefix; the logits for the next token, or None at the deadline."""
         llm = self._llm
         key = tuple(tokens)
+        if not self.reuse_prompt_cache:  # the comparison path of `myovox bench language`: every prompt afresh
+            self._cached_logits = None
         if self._cached_logits is not None and self._cached_logits[0] == key:
             return self._cached_logits[1]
-        have = list(llm._input_ids[: llm.n_tokens])
+        have = list(llm._input_ids[: llm.n_tokens]) if self.reuse_prompt_cache else []
         common = 0
         for a, b in zip(have, tokens):
             if a != b:
@@ -158,8 +164,26 @@ class LlamaCppGenerator:
         return toks if len(toks) <= limit else toks[:1] + toks[-(limit - 1):]
 
     # ---- the TextGenerator protocol ------------------------------------------------------
+    accepts_required_words = True  # `generate(require=...)`: see there
+
+    def _word_ids(self, word: str) -> np.ndarray:
+        """Tokens that begin `word` or an inflection of it (" pain", " Pain", " pains"; " daugh" if it is split)."""
+        st = stem(word.lower())
+        cache = self.__dict__.setdefault("_word_ids_cache", {})
+        if st not in cache:
+            low = self.space_word_lower
+            split = [i for i, t in enumerate(low.tolist()) if len(t) >= 3 and st.startswith(t)]
+            sel = np.char.startswith(low, st)
+            sel[split] = True
+            cache[st] = self.space_word_ids[sel]
+        return cache[st]
+
     def generate(self, prompt: str, *, max_tokens: int, stop: Sequence[str] = ("\n",), temperature: float = 0.0,
-                 initials: str | None = None, deadline: float | None = None, seed: int = 0) -> Generation:
+                 initials: str | None = None, deadline: float | None = None, seed: int = 0,
+                 require: Sequence[str] = (), require_bonus: float = 2.0) -> Generation:
+        """`require`: words the sentence must use (the patient's keywords): it may not end before each is in it
+        (or an inflection), and until then their first tokens get `require_bonus` nats for the choice (the
+        score stays the model's own)."""
         wait = -1 if deadline is None else max(0.0, deadline - time.monotonic())
         if not self._lock.acquire(timeout=wait):
             return Generation("", 0.0, complete=False, reason="deadline")
@@ -168,6 +192,7 @@ class LlamaCppGenerator:
             if logits is None:
                 return Generation("", 0.0, complete=False, reason="deadline")
             letters = [c for c in (initials or "").lower() if c.isalnum()]
+            required = [(stem(w), self._word_ids(w)) for w in dict.fromkeys(x for r in require for x in words(r))]
             rng = np.random.default_rng(seed)
             out, lp_sum, n, started = "", 0.0, 0, 0
             while True:
@@ -187,6 +212,14 @@ class LlamaCppGenerator:
                     if mask is None or not mask.any():
                         return Generation("", 0.0, complete=False, reason=f"no token starts with {letters[started]!r}")
                     choice[~mask] = -np.inf
+                if required:
+                    used = {stem(w) for w in words(out)}
+                    pending = [ids for st, ids in required if st not in used]
+                    if pending:
+                        choice[self.end | self.newline] = -np.inf
+                        choice[self._eos] = -np.inf
+                        for ids in pending:
+                            choice[ids] += require_bonus
                 if temperature <= 0:
                     tok = int(np.argmax(choice))
                 else:

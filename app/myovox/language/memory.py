@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .api import Candidate
-from .text import abbreviation, normalize, words
+from .text import abbreviation_readings, normalize, words
 
 FIT_WEIGHT = 1.0
 FREQUENCY_WEIGHT = 0.15
@@ -52,6 +52,7 @@ class PhraseMemory:
         self.utterances = 0
         self.path = Path(path) if path else None
         self.problem: str | None = None  # why learned phrases could not be loaded, if so
+        self._readings: dict[str, set[str]] = {}  # phrase -> its abbreviation readings (computed once)
         for phrase in starter:
             key = normalize(phrase)
             if key and key not in self.entries:
@@ -139,14 +140,17 @@ class PhraseMemory:
         return self._ranked(((fit(e), e) for e in self.entries.values()), n)
 
     def search_abbreviation(self, letters: str, n: int = 5) -> list[Candidate]:
-        """Phrases whose initials equal `letters` (fit 1) or start with them (fit 0.5: still typing)."""
+        """Phrases whose initials equal `letters` (fit 1) or start with them (fit 0.5: still typing), in any
+        reading of their contractions ("I am cold" answers "iac", "ic" and "imc")."""
         q = "".join(ch for ch in letters.lower() if ch.isalnum())
         if not q:
             return []
 
         def fit(e: PhraseEntry) -> float:
-            a = abbreviation(e.text)
-            return 1.0 if a == q else 0.5 if a.startswith(q) else 0.0
+            readings = self._readings.get(e.text)
+            if readings is None:
+                readings = self._readings[e.text] = abbreviation_readings(e.text)
+            return 1.0 if q in readings else 0.5 if any(a.startswith(q) for a in readings) else 0.0
 
         return self._ranked(((fit(e), e) for e in self.entries.values()), n)
 

@@ -205,9 +205,7 @@ class NGramModel:
         beams: list[tuple[float, list[str]]] = [(0.0, list(history))]
         start = len(history)
         for ch in letters:
-            common = self.words_with_prefix(ch)[:per_letter]
-            if not common:
-                return []
+            common = self.words_with_prefix(ch)[:per_letter] or [ch]  # "9", "x": the letter itself as a word
             grown: list[tuple[float, list[str]]] = []
             for lp, seq in beams:
                 # Frequent words with this initial plus every word seen after this history with it.

@@ -23,29 +23,44 @@ SHARED_PREFIX = (
     "Keywords: back, pain\nSentence: My back hurts.\n"
     "Letters: i w s w\nSentence: I want some water.\n"
     "Keywords: daughter, call\nSentence: Please call my daughter.\n"
+    "Keywords: arm, itch, scratch\nSentence: My arm itches, can you scratch it?\n"
     "Letters: w d y p m g\nSentence: Where did you put my glasses?\n"
+    "I said: I am cold.\nThey said: Do you want another blanket?\nLetters: y p\nSentence: Yes please.\n"
     "Message: I am tired and want to sleep.\n"
 )
 
 
-def _context_block(context: Sequence[str]) -> str:
+# The sentences of the few-shot preamble: a model answer that repeats one of them is an echo, not an answer.
+EXAMPLE_SENTENCES = tuple(line.split(": ", 1)[1] for line in SHARED_PREFIX.splitlines()
+                          if line.startswith(("Sentence: ", "Message: ")))
+
+
+def echoes_examples(text: str) -> bool:
+    """Does `text` repeat a sentence of the preamble ("I am tired and want to sleep, pain leg")?"""
+    said = " ".join(words(text))
+    return any(" ".join(words(e)) in said for e in EXAMPLE_SENTENCES if len(words(e)) >= 3)
+
+
+def _context_block(context: Sequence[str], partner: str = "") -> str:
+    """The conversation so far: the patient's last turns ("I said"), then what the partner just said."""
     lines = [c.strip() for c in context if c and c.strip()][-3:]
-    return "".join(f"They said: {c}\n" for c in lines)
+    said = "".join(f"I said: {c}\n" for c in lines)
+    return said + (f"They said: {partner.strip()}\n" if partner and partner.strip() else "")
 
 
-def labels_prompt(labels: Sequence[str], context: Sequence[str] = ()) -> str:
-    return SHARED_PREFIX + _context_block(context) + f"Keywords: {', '.join(labels)}\nSentence:"
+def labels_prompt(labels: Sequence[str], context: Sequence[str] = (), partner: str = "") -> str:
+    return SHARED_PREFIX + _context_block(context, partner) + f"Keywords: {', '.join(labels)}\nSentence:"
 
 
 def spaced_letters(letters: str) -> str:
     return " ".join(ch for ch in letters.lower() if ch.isalnum())
 
 
-def abbreviation_prompt(letters: str, context: Sequence[str] = (), show_letters: bool = True) -> str:
+def abbreviation_prompt(letters: str, context: Sequence[str] = (), show_letters: bool = True, partner: str = "") -> str:
     """With `show_letters=False` the prompt is the same for every abbreviation (the model's cache answers it
     at once); the constrained search, not the prompt, then carries the letters."""
     head = f"Letters: {spaced_letters(letters)}\n" if show_letters else ""
-    return SHARED_PREFIX + _context_block(context) + head + "Sentence:"
+    return SHARED_PREFIX + _context_block(context, partner) + head + "Sentence:"
 
 
 def _either_case(ch: str) -> str:
@@ -60,5 +75,5 @@ def abbreviation_grammar(letters: str) -> str:
     return f'root ::= " " {body} [.?!]\n'
 
 
-def word_prompt(before: str, context: Sequence[str] = ()) -> str:
-    return SHARED_PREFIX + _context_block(context) + "Message:" + ((" " + before.strip()) if before.strip() else "")
+def word_prompt(before: str, context: Sequence[str] = (), partner: str = "") -> str:
+    return SHARED_PREFIX + _context_block(context, partner) + "Message:" + ((" " + before.strip()) if before.strip() else "")

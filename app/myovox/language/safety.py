@@ -26,15 +26,42 @@ MAX_WORDS = 20
 MAX_WORD_LEN = 20
 
 
+# The words a filler frame is made of ("I am ...", "I need ...", "Please ...", "Can I have ...").
+_FRAME_WORDS = frozenset("i i'm am need want please my can have the a some is to".split())
+
+
+def is_keyword_salad(text: str, keywords: Sequence[str]) -> bool:
+    """Two or more keywords dropped side by side into a filler frame: "I am daughter visit.", "Daughter visit."
+
+    Nothing but frame words besides the keywords, and the keywords in one run: no verb or preposition joins
+    them, so the sentence does not say how they relate."""
+    toks = words(text)
+    kws = [w for k in keywords for w in words(k)]
+    if sum(1 for k in keywords if words(k)) < 2:  # one label ("cold water") is the patient's own words
+        return False
+    at = [i for i, w in enumerate(toks) if w in kws]
+    if len(at) < 2 or at[-1] - at[0] + 1 != len(at):
+        return False
+    rest = [w for i, w in enumerate(toks) if i not in at]
+    if all(w in _FRAME_WORDS for w in rest):
+        return True
+    # Tacked on after a comma at the end: "I am tired and want to sleep, pain leg."
+    tail = " ".join(toks[at[0]:])
+    return at[-1] == len(toks) - 1 and re.search(r",\s*" + r"\W+".join(map(re.escape, tail.split())) + r"\W*$",
+                                                 text.lower()) is not None
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
     reason: str = ""
 
 
-def judge(text: str, allowed_words: Iterable[str] = (), known_words: Container[str] | None = None) -> Verdict:
+def judge(text: str, allowed_words: Iterable[str] = (), known_words: Container[str] | None = None,
+          keywords: Sequence[str] = ()) -> Verdict:
     """Is `text` fit to offer? `allowed_words` are the patient's own words (never dropped as offensive);
-    with `known_words` (a dictionary) any other word outside it marks the candidate as garbled."""
+    with `known_words` (a dictionary) any other word outside it marks the candidate as garbled; with the
+    chosen `keywords`, a keyword salad ("I am daughter visit.") is garbled too."""
     stripped = text.strip()
     if not stripped or not words(stripped):
         return Verdict(False, "empty")
@@ -60,12 +87,16 @@ def judge(text: str, allowed_words: Iterable[str] = (), known_words: Container[s
             return Verdict(False, "garbled: stutter")
     if len(toks) >= 6 and len(set(toks)) <= len(toks) // 2:
         return Verdict(False, "garbled: repetitive")
+    if keywords and is_keyword_salad(stripped, keywords):
+        return Verdict(False, "garbled: keyword salad")
     return Verdict(True)
 
 
 def filter_candidates(candidates: Sequence[Candidate], allowed_words: Iterable[str] = (),
-                      already: Iterable[Candidate] = (), known_words: Container[str] | None = None) -> list[Candidate]:
-    """Keep fit candidates, drop repeats of each other and of `already` (same words = same candidate)."""
+                      already: Iterable[Candidate] = (), known_words: Container[str] | None = None,
+                      keywords: Sequence[str] = ()) -> list[Candidate]:
+    """Keep fit candidates, drop repeats of each other and of `already` (same words = same candidate).
+    With `keywords`, salads of them are dropped whatever their source (the patient's own phrases excepted)."""
     allowed = set(allowed_words)
     seen = {normalize(c.text) for c in already}
     out = []
@@ -73,7 +104,8 @@ def filter_candidates(candidates: Sequence[Candidate], allowed_words: Iterable[s
         key = normalize(c.text)
         if key in seen:
             continue
-        if c.source != "typed" and not judge(c.text, allowed, known_words if c.source == "llm" else None).ok:
+        kws = keywords if c.source not in ("memory", "typed") else ()
+        if c.source != "typed" and not judge(c.text, allowed, known_words if c.source == "llm" else None, kws).ok:
             continue
         seen.add(key)
         out.append(c)

@@ -24,7 +24,7 @@ from .initials import FormIndex, PassTimer, SearchSettings, expand_initials
 from .memory import PhraseMemory, load_starter_phrases
 from .ngram import NGramModel, next_char_mass
 from .safety import filter_candidates, judge
-from .text import normalize, words
+from .text import abbreviation_readings, keeps_keywords, keyword_words, normalize, words
 
 DEFAULT_DEADLINE_S = 1.5
 # Fallback phrases built around the patient's keywords when neither memory nor model has one; ranked by the n-gram.
@@ -80,6 +80,9 @@ class LanguageSuggester:
         # so a speller can show something at once and replace it when the full answer returns.
         self.on_partial: Callable[[str, list[Candidate]], None] | None = None
         self.llm_word_slots = 3  # at most this many word slots from the model; the n-gram fills the rest
+        self.llm_label_slots = 2  # keywords -> phrases: slots kept for the model's sentences while it is ready
+        # What the conversation partner just said (typed by a caregiver), conditioning every task; "" = none.
+        self.partner_line = ""
         self.letter_words = 200  # the model's top next words kept for `next_letters` (same forward pass)
         self.llm_letter_weight = 0.5  # the model's share of the next-letter ranking when it ran (not tuned)
         self._llm_words: dict[str, tuple[str, list[tuple[str, float]]]] = {}
@@ -87,6 +90,10 @@ class LanguageSuggester:
         # The abbreviation prompt does not spell out the letters: the prompt is then the same for every call
         # and served from the model's cache (a pass saved); exact matches on MacKenzie were the same either way.
         self.prompt_shows_letters = False
+        # Words the abbreviation search may write: the most frequent of the word list, plus every word of the
+        # phrases the n-gram knows (starter phrases, the patient's own). Rarer words were mostly noise.
+        # Chosen on MacKenzie (top-5 exact of 60): 0-59: 40000 words 1, 15000 4, 6000 5; 60-119: 40000 4, 8000 6, 4000 4.
+        self.form_vocabulary = 8000
         self._timer = PassTimer()
         self._forms: FormIndex | None = None
 
@@ -134,20 +141,22 @@ class LanguageSuggester:
         return out
 
     def _llm_fill(self, out: list[Candidate], n: int, prompt: str, deadline: float, allowed: set[str], *,
-                  initials: str | None, max_tokens: int, accept) -> None:
+                  initials: str | None, max_tokens: int, accept, keywords: Sequence[str] = ()) -> None:
         """Sample the model (greedy first, then varied) until n candidates or the deadline."""
         gen = self.generator
         if gen is None:
             self.last.fallback_reason = self.status
             return
         attempts = 0
-        while len(out) < n and attempts < 2 * n:
+        # Sentences that must use every keyword are rejected more often: they get more tries within the deadline.
+        while len(out) < n and attempts < (3 if keywords else 2) * n:
             if time.monotonic() >= deadline:
                 self.last.deadline_hit = True
                 self.last.fallback_reason = "deadline reached: filled from the n-gram"
                 return
+            extra = {"require": keywords} if keywords and getattr(gen, "accepts_required_words", False) else {}
             g = gen.generate(prompt, max_tokens=max_tokens, stop=("\n",), temperature=0.0 if attempts == 0 else 0.9,
-                             initials=initials, deadline=deadline, seed=attempts)
+                             initials=initials, deadline=deadline, seed=attempts, **extra)
             attempts += 1
             self.last.llm_attempts = attempts
             self.last.llm_used = True
@@ -164,7 +173,7 @@ class LanguageSuggester:
             if not text or not accept(text):
                 continue
             cand = Candidate(text, 1.0 + _squash(g.mean_logprob + 3.0), "llm")
-            kept = filter_candidates([cand], allowed, already=out, known_words=self.known_words)
+            kept = filter_candidates([cand], allowed, already=out, known_words=self.known_words, keywords=keywords)
             if kept:
                 out.extend(kept)
                 self.last.llm_candidate_s.append(time.monotonic() - self._t0)
@@ -175,25 +184,40 @@ class LanguageSuggester:
     # ---- the Suggester protocol -------------------------------------------------------------
     def phrases_from_labels(self, labels: Sequence[str], context: Sequence[str] = (), n: int = 5,
                             deadline_s: float | None = None) -> list[Candidate]:
+        """Phrases that keep every chosen keyword (or an inflection of it). The patient's own phrases first;
+        while a model is ready at least `llm_label_slots` of the slots are kept for the sentences it builds
+        around all the keywords (memory refills them if the model has none in time). A single keyword also
+        gets the instant templates ("I want water."); several never do: "I need daughter visit." says nothing."""
         t0, deadline = self._begin("labels", deadline_s)
         labels = [lab.strip() for lab in labels if lab and lab.strip()]
         if not labels:
             return self._finish([], t0, None)
         allowed = self._allowed_words(*labels)
-        out = [Candidate(c.text, 2.0 + _squash(c.score - 1.0), "memory")
-               for c in filter_candidates(self.memory.search_labels(labels, n), allowed)]
-        # Phrases built around the keywords, ranked by the n-gram: instant, used only to fill.
-        k = " ".join(labels)
-        tmpl = [t.format(k=k, K=k[:1].upper() + k[1:]) for t in LABEL_TEMPLATES]
-        ranked = sorted(tmpl, key=lambda p: -self.ngram.phrase_log_score(p))
-        fill = filter_candidates([Candidate(p, _squash(self.ngram.phrase_log_score(p) + 5.0) * 0.99, "ngram")
-                                  for p in ranked], allowed, already=out)
-        first = time.monotonic() - t0 if (out or fill) else None
+        found = [Candidate(c.text, 2.0 + _squash(c.score - 1.0), "memory")
+                 for c in filter_candidates(self.memory.search_labels(labels, 4 * n), allowed)]
+        whole = [c for c in found if keeps_keywords(c.text, labels)]
+        partial = [c for c in found if not keeps_keywords(c.text, labels)]  # only if nothing else answers
+        model_ready = self.generator is not None
+        keep = max(0, n - self.llm_label_slots) if model_ready else n
+        out, spare = whole[:keep], whole[keep:n]
+        fill: list[Candidate] = []
+        if len(keyword_words(labels)) == 1 or len(labels) == 1:
+            k = " ".join(labels)
+            tmpl = [t.format(k=k, K=k[:1].upper() + k[1:]) for t in LABEL_TEMPLATES]
+            ranked = sorted(tmpl, key=lambda p: -self.ngram.phrase_log_score(p))
+            fill = filter_candidates([Candidate(p, _squash(self.ngram.phrase_log_score(p) + 5.0) * 0.99, "ngram")
+                                      for p in ranked], allowed, already=out + spare, keywords=labels)
+        first = time.monotonic() - t0 if (out or spare or fill or partial) else None
         if len(out) < n:
-            self._partial("labels", out + fill[: n - len(out)])
-            self._llm_fill(out, n, prompts.labels_prompt(labels, context), deadline, allowed, initials=None,
-                           max_tokens=24, accept=lambda t: len(words(t)) <= 15 and mentions_labels(t, labels))
-        out.extend(filter_candidates(fill, allowed, already=out)[: max(0, n - len(out))])
+            self._partial("labels", (out + spare + fill + partial)[:n])
+            self._llm_fill(out, n, prompts.labels_prompt(labels, context, self.partner_line), deadline, allowed,
+                           initials=None, max_tokens=24, keywords=labels,
+                           accept=lambda t: len(words(t)) <= 15 and keeps_keywords(t, labels)
+                           and not prompts.echoes_examples(t))
+        out.extend(filter_candidates(spare, allowed, already=out))  # memory refills what the model left
+        out.extend(filter_candidates(fill, allowed, already=out, keywords=labels))
+        if not out:
+            out = partial  # the patient's phrases with some of the keywords beat an empty answer
         return self._finish(out[:n], t0, first if first is not None else time.monotonic() - t0)
 
     def expand_abbreviation(self, abbreviation: str, context: Sequence[str] = (), n: int = 5,
@@ -208,8 +232,8 @@ class LanguageSuggester:
         # Only exact-initial matches count as expansions; prefix matches (still typing) stay only if room.
         first = time.monotonic() - t0 if out else None
 
-        def matches(t: str) -> bool:
-            return "".join(w[0] for w in words(t)) == letters
+        def matches(t: str) -> bool:  # "I'm cold" answers "ic", "imc" and "iac"
+            return letters in abbreviation_readings(t)
 
         if sum(1 for c in out if matches(c.text)) < n:
             exact = [c for c in out if matches(c.text)]
@@ -229,7 +253,7 @@ class LanguageSuggester:
             elif self.abbreviation_strategy in ("beam", "token-beam"):
                 self._llm_initials_beam(out, n, letters, context, deadline, allowed)
             else:
-                self._llm_fill(out, n, prompts.abbreviation_prompt(letters, context), deadline, allowed,
+                self._llm_fill(out, n, prompts.abbreviation_prompt(letters, context, partner=self.partner_line), deadline, allowed,
                                initials=letters, max_tokens=4 * len(letters) + 4, accept=matches)
             out.extend(filter_candidates(ngram_fill, allowed, already=out))
             out.extend(filter_candidates(partial, allowed, already=out))
@@ -254,7 +278,8 @@ class LanguageSuggester:
 
     def _form_index(self, gen) -> FormIndex:
         if self._forms is None:
-            self._forms = FormIndex(self.ngram.prior, gen.word_tokens, extra_words=sorted(self.ngram.unigrams))
+            top = sorted(self.ngram.prior.items(), key=lambda t: (-t[1], t[0]))[: self.form_vocabulary]
+            self._forms = FormIndex(dict(top), gen.word_tokens, extra_words=sorted(self.ngram.unigrams))
         return self._forms
 
     def _llm_batched_beam(self, gen, out: list[Candidate], n: int, letters: str, context: Sequence[str],
@@ -273,7 +298,8 @@ class LanguageSuggester:
                 self.last.deadline_hit = True
                 self.last.fallback_reason = "deadline reached: filled from the n-gram"
                 return
-            res = expand_initials(lm, forms, letters, prompts.abbreviation_prompt(letters, context, self.prompt_shows_letters),
+            prompt = prompts.abbreviation_prompt(letters, context, self.prompt_shows_letters, self.partner_line)
+            res = expand_initials(lm, forms, letters, prompt,
                                   prior=lambda h, w: ngram.log_score(w, h), complete=complete,
                                   settings=self.search, timer=self._timer, deadline=deadline, n=n)
         self.last.llm_attempts = res.passes
@@ -298,7 +324,7 @@ class LanguageSuggester:
         if gen is None:
             self.last.fallback_reason = self.status
             return
-        base = prompts.abbreviation_prompt(letters, context)
+        base = prompts.abbreviation_prompt(letters, context, partner=self.partner_line)
         beams: list[tuple[float, list[str]]] = [(0.0, [])]
         # As wide as the deadline allows at the model's measured speed (one pass per beam per letter).
         affordable = (deadline - time.monotonic()) / (self._pass_s * len(letters))
@@ -372,8 +398,10 @@ class LanguageSuggester:
         ranked = sorted(dist.items(), key=lambda t: (-t[1], t[0]))
         return "".join(ch for ch, _ in ranked if ch == " " or ch == "'" or "a" <= ch <= "z")
 
-    def predict_words(self, text: str, n: int = 5, deadline_s: float | None = None) -> list[Candidate]:
-        """Candidate.text is the whole word that replaces the partial last word (or the next word)."""
+    def predict_words(self, text: str, n: int = 5, deadline_s: float | None = None,
+                      context: Sequence[str] = ()) -> list[Candidate]:
+        """Candidate.text is the whole word that replaces the partial last word (or the next word).
+        `context`: the patient's last turns, as for the other tasks (with `partner_line`, the model's prompt)."""
         t0, deadline = self._begin("words", deadline_s)
         before, partial = self._split_partial(text)
         history = words(before)
@@ -395,7 +423,7 @@ class LanguageSuggester:
                 self.last.fallback_reason = "deadline reached: filled from the n-gram"
             else:
                 # One forward pass ranks the whole vocabulary: keep the top words for the next letters too.
-                nw = gen.next_words(prompts.word_prompt(before), partial, k=max(n, self.letter_words), deadline=deadline)
+                nw = gen.next_words(prompts.word_prompt(before, context, self.partner_line), partial, k=max(n, self.letter_words), deadline=deadline)
                 self._remember_llm_words(text, partial, nw.words)
                 nw = replace(nw, words=nw.words[:n])
                 self.last.llm_used, self.last.llm_attempts = True, 1
@@ -425,12 +453,6 @@ class LanguageSuggester:
                 self._forms.add(w)
         if self.known_words is not None:
             self.known_words.update(words(phrase))
-
-
-def mentions_labels(text: str, labels: Sequence[str]) -> bool:
-    """A generated phrase must use at least one of the patient's keywords (crude stem match)."""
-    have = {w[:5] for w in words(text)}
-    return any(w[:5] in have for lab in labels for w in words(lab))
 
 
 def default_ngram(memory: PhraseMemory, extra_training: Sequence[str] = ()) -> NGramModel:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..events import REST_LABEL
 
@@ -30,6 +30,9 @@ class CaregiverPanel(QWidget):
         self.model = QLabel("")
         self.model.setWordWrap(True)
         lay.addWidget(self.model)
+        self.partner = QLineEdit()  # what the partner just said: conditions the suggestions (Enter to apply)
+        self.partner.setPlaceholderText("They just said… (optional: the suggestions take it into account)")
+        lay.addWidget(self.partner)
         pg.setConfigOptions(antialias=False, exitCleanup=False)
         self.plots = pg.GraphicsLayoutWidget()
         self.signal_plot = self.plots.addPlot(row=0, col=0, title="filtered signal per channel")

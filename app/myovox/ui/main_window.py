@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self._settings_tab(), "Clinician settings")
         self.caregiver.calibrate_button.clicked.connect(self.open_wizard)
         self.caregiver.rest_button.clicked.connect(lambda: bedside.session.acquisition.recapture_rest())
+        self.caregiver.partner.editingFinished.connect(
+            lambda: bedside.session.set_partner_line(self.caregiver.partner.text()))
         self.wizard = None
         self.ui_faults = 0
         self._plot_due = 0.0
