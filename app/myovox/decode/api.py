@@ -21,7 +21,7 @@ from ..signal.chain import detect_offline
 from ..signal.detector import estimate_threshold
 from ..signal.filters import CausalFilter, Envelope, design_emg_sos
 from ..signal.sensitivity import fit_sensitivity, with_sensitivity
-from .attempt import (WRONG_COST, Attempt, AttemptEvidence, AttemptRule, attempt_posterior, collect_attempts,
+from .attempt import (Attempt, AttemptEvidence, AttemptRule, attempt_posterior, collect_attempts,
                       attempt_cost, decide_sequence)
 from .calibration import Calibration, CalibrationError, HeadTraining, WeakGestureError, confusion_matrix
 from .card import ModelCard, ModelCardError, load_card
@@ -154,7 +154,6 @@ class GestureDecoder:
         created: str | None = None,
         use: bool = True,
         cut: str = "attempts",
-        wrong_cost: float = WRONG_COST,
     ) -> Calibration:
         """Fit the head on the caregiver's own gestures: {label: [repetitions]}.
 
@@ -167,8 +166,8 @@ class GestureDecoder:
 
         Accuracy, confusion and the confidence of the per-attempt rule are estimated by leaving one
         repetition out at a time (with a single repetition: its first windows against its last), so they
-        are held-out figures on the patient's own data. A wrong action costs `wrong_cost` retries: the
-        rule acts at the attempt's end when its calibrated confidence is at least 1 - 1/wrong_cost.
+        are held-out figures on the patient's own data. `rejection_threshold` is the attempt rule's confidence to
+        act, 1 - 1/wrong_cost: 0.8 when a wrong action costs five retries (`decode.attempt`).
         """
         if len(examples) < 2:
             raise CalibrationError("calibration needs at least two gestures (one may be rest)")
@@ -267,7 +266,7 @@ class GestureDecoder:
             for s0 in range(0, len(lp), span if labels[li] == REST_LABEL or cut == "windows" else len(lp)):
                 att_lp.append(lp[s0 : s0 + span])
                 att_y.append(li)
-        rule = AttemptRule(wrong_cost=float(wrong_cost))
+        rule = AttemptRule(wrong_cost=wrong_cost_for(rejection_threshold))
         decided = [decide_sequence(labels, rule, np.exp(lp)) for lp in att_lp]
         att_pred = np.array([labels.index(d.top) for d in decided])
         att_act = np.array([labels.index(d.label) if d.label is not None else -1 for d in decided])
@@ -366,8 +365,9 @@ class GestureDecoder:
 
     @property
     def rule(self) -> AttemptRule:
+        """The calibration's attempt rule at its confidence to act (the clinician's setting may have moved it)."""
         cal = self._calibrated()
-        return cal.attempt_rule or AttemptRule()
+        return replace(cal.attempt_rule or AttemptRule(), wrong_cost=wrong_cost_for(cal.rejection_threshold))
 
     def open_attempt(self, burst) -> AttemptEvidence:
         """A live attempt for `burst`: feed it `probabilities(window.raw)` per window, then close it."""
@@ -598,6 +598,11 @@ class GestureDecoder:
         s = np.concatenate(out)
         e = np.exp(s - s.max(1, keepdims=True))
         return e / e.sum(1, keepdims=True)
+
+
+def wrong_cost_for(confidence_to_act: float) -> float:
+    """The stated criterion behind a confidence to act: acting at c pays off when (1 - c) x wrong_cost < 1."""
+    return 1.0 / max(1.0 - float(confidence_to_act), 1e-6)
 
 
 def load_decoder(card_path: str | Path, majority: int = 1) -> GestureDecoder:
