@@ -43,17 +43,23 @@ def run(args) -> int:
     replay = None
     predicate = args.stream
     profile = None
-    if args.profile or args.stream:
+    if args.profile:
         try:
-            profile = find_profile(args.profile or "myo")
+            profile = find_profile(args.profile)
         except ProfileError as exc:
             print(f"myovox run: {exc}")
             return 2
+    elif args.stream:
+        profile = None  # real hardware without --profile: the saved device profile (Bedside falls back to myo)
     else:
         from .data.recordings import read_recording
         from .stream.replay import DEMO_CLIP, ReplayOutlet
 
-        profile = find_profile("myo")
+        try:
+            profile = find_profile("myo")
+        except ProfileError as exc:  # e.g. a clinic's broken $MYOVOX_PROFILES/myo.toml
+            print(f"myovox run: the demo needs the Myo profile, which cannot be used: {exc}")
+            return 2
         rec = read_recording(DEMO_CLIP)
         replay = ReplayOutlet(rec, profile, speed=args.speed, loop=True, name="myovox-demo", source_id="myovox-demo",
                               wait_for_listener=True)
@@ -62,8 +68,9 @@ def run(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     bedside = Bedside(profile, predicate=predicate, home=args.home, use_llm=not args.no_llm)
     if args.demo_user:
-        _demo_user(bedside, profile)
+        _demo_user(bedside, bedside.session.profile)
     window = MainWindow(bedside)
+    _quit_on_sigterm(app)
     if replay is not None:
         replay.start()
     bedside.start()
@@ -86,6 +93,17 @@ def run(args) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(code))
+
+
+def _quit_on_sigterm(app) -> None:
+    """SIGTERM (a service stop, a logout) closes the app the normal way: the journal and the session log are
+    closed and the log gets its session-end record. The window's 30 ms timer lets Python see the signal."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    except ValueError:  # not the main thread (embedded use): nothing to install
+        pass
 
 
 def _demo_user(bedside, profile) -> None:

@@ -15,12 +15,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..events import Burst, BurstEnd, GestureDecision, OnsetWindow, SignalFault, StreamStatus, Threshold
+from ..events import Burst, BurstEnd, GestureDecision, OnsetWindow, RateCheck, SignalFault, StreamStatus, Threshold
 from ..interact.events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
 from ..interact.machine import Speller, SpellerConfig, SpellerState
 from ..language.api import next_letters
 from ..profiles import DeviceProfile
+from .notices import NoticeBoard
 from .workers import Worker
+
+SIGNAL_QUIET_S = 2.0  # stream seconds without a repaired sample before the signal notice clears
 
 MODELS_DIR = Path(__file__).resolve().parents[3] / "models"
 
@@ -52,8 +55,11 @@ class BedsideSession:
 
     def __init__(self, profile: DeviceProfile, speller_config: SpellerConfig, acquisition=None, decoder=None,
                  suggester=None, speech=None, journal=None, log=None, speller_state: SpellerState | None = None,
-                 clock=None):
+                 clock=None, notices: NoticeBoard | None = None):
         self.profile = profile
+        self.notices = notices if notices is not None else NoticeBoard()
+        self._speaking: dict[int, Speak] = {}  # speech request id -> what was asked, until its result arrives
+        self._last_fault_time: float | None = None
         self.acquisition = acquisition
         self.decoder = decoder
         self.suggester = suggester
@@ -84,6 +90,14 @@ class BedsideSession:
         if self.acquisition is not None:
             self.acquisition.window_sink = self._on_window
             self.acquisition.start()
+        if self.speller.state.content.message or self.speller.state.content.labels:
+            self._ask_for_suggestions()  # a restored message gets its candidates now, not at the next selection
+
+    def _ask_for_suggestions(self) -> None:
+        """The speller's own request for candidates for its current content (as after an edit)."""
+        for out in self.speller._refresh(self.speller.state, self.clock()):
+            if isinstance(out, RequestSuggestions) and self.language_worker is not None:
+                self.language_worker.submit(out)
 
     def use_decoder(self, decoder, profile: DeviceProfile) -> None:
         """Another amplifier's encoder (or none): the old decoder thread ends, a new one starts."""
@@ -127,7 +141,13 @@ class BedsideSession:
             notify()
 
     def _failed(self, item, exc: BaseException) -> None:
-        self._deliver(_Notice(f"{type(item).__name__} failed ({type(exc).__name__}: {exc}); carrying on without it"))
+        # Every worker's failure reaches the notice board; the patient sees plain words, never the exception.
+        what = {"RequestSuggestions": "suggestions", "OnsetWindow": "gesture decoding"}.get(type(item).__name__,
+                                                                                           type(item).__name__)
+        plain = ("Suggestions are limited for now. You can still spell." if what == "suggestions"
+                 else "A gesture could not be read. Please try again.")
+        self._deliver(_Notice(f"{what} failed ({type(exc).__name__}: {exc}); carrying on without it",
+                              key=f"worker:{what}", patient=plain))
 
     # -- the UI thread's one call ---------------------------------------------------------------
     def pump(self, now: float | None = None) -> SessionView:
@@ -137,12 +157,16 @@ class BedsideSession:
             for ev in self.acquisition.drain():
                 if isinstance(ev, StreamStatus):
                     self.status = view.status = ev
+                    self._stream_notice(ev)
                 elif isinstance(ev, (Burst, BurstEnd)):
                     view.bursts.append(ev)
                 elif isinstance(ev, SignalFault):
                     view.faults.append(ev)
+                    self._signal_notice(ev)
                 elif isinstance(ev, Threshold):
                     view.threshold = ev
+                elif isinstance(ev, RateCheck):
+                    self._rate_notice(ev)
         while True:
             try:
                 item = self._results.get_nowait()
@@ -162,6 +186,13 @@ class BedsideSession:
                 self._feed(item, view)
             elif isinstance(item, _Notice):
                 view.notices.append(item.text)
+                self.notices.raise_(item.key, item.text, item.patient, until_fixed=item.until_fixed)
+        self._speech_results(now, view)
+        self._watch_language()
+        if self._last_fault_time is not None and self.status is not None and \
+                self.status.state == "connected" and self._stream_time() - self._last_fault_time > SIGNAL_QUIET_S:
+            self._last_fault_time = None
+            self.notices.resolve("signal")
         if self.calibration is not None:
             self.calibration.feed(view)
         self._feed(Tick(now), view)
@@ -187,6 +218,7 @@ class BedsideSession:
             elif isinstance(out, CallForHelp):
                 self.help_calls += 1
                 view.notices.append("CALL FOR HELP")
+                self.notices.raise_("help", "The patient called for help.", "Help is being called.")
             elif isinstance(out, MessageChanged) and self.journal is not None:
                 self._journal_message(out.message, view)
             if self.log is not None and isinstance(out, (Selected, CallForHelp)):
@@ -203,16 +235,58 @@ class BedsideSession:
                 self.journal.spoken(out.text)
             except Exception as exc:
                 view.notices.append(f"journal: {exc}")
-        ok = self.speech is not None and self.speech.status.available
+        if self.speech is None:
+            self._log_spoken(out, False, view)
+            view.notices.append("speech is off: the message stays on screen")
+            self.notices.raise_("speech", "speech is off: the message stays on screen",
+                                "The voice is off. Your message is on the screen.", until_fixed=True)
+            return
+        # The session log records the outcome when the voice reports it (speech_ok true only if it spoke).
+        self._speaking[self.speech.say(out.text)] = out
+
+    def _log_spoken(self, out: Speak, ok: bool, view: SessionView) -> None:
         if self.log is not None:
             try:
                 self.log.spoken(out.time, out.text, ok)
             except Exception as exc:
                 view.notices.append(f"session log: {exc}")
-        if self.speech is None:
-            view.notices.append("speech is off: the message stays on screen")
+
+    def _speech_results(self, now: float, view: SessionView) -> None:
+        """The voice's results: a failure is a notice until the voice works again, and the words come back."""
+        events = getattr(self.speech, "events", None)
+        if events is None:
             return
-        self.speech.say(out.text)
+        from ..speech.events import SpeechFailed
+
+        while True:
+            try:
+                ev = events.get_nowait()
+            except queue.Empty:
+                break
+            asked = self._speaking.pop(getattr(ev, "request_id", None), None)
+            failed = isinstance(ev, SpeechFailed)
+            if asked is not None:
+                self._log_spoken(asked, not failed, view)
+            if not failed:
+                self.notices.resolve("speech")
+                continue
+            view.notices.append(ev.message)
+            self.notices.raise_("speech", f"{ev.message} (not spoken: {len(ev.text)} characters)",
+                                "The voice did not work. Your message is back on the screen.", until_fixed=True)
+            self._restore_unspoken(ev.text, view)
+
+    def _restore_unspoken(self, text: str, view: SessionView) -> None:
+        """Put words the voice failed to say back in the message, if the patient has not started another."""
+        from dataclasses import replace as _replace
+
+        state = self.speller.state
+        if not text.strip() or state.content.message.strip():
+            return
+        self.speller.state = _replace(state, content=_replace(state.content, message=text))
+        view.changed = True
+        if self.journal is not None:
+            self._journal_message(text, view)
+        self._ask_for_suggestions()
 
     def _log(self, out, view: SessionView) -> None:
         try:
@@ -231,11 +305,74 @@ class BedsideSession:
             self.journal.set_message(message)
         except Exception as exc:
             view.notices.append(f"journal: could not save the message ({exc}); it is still on screen")
+            self.notices.raise_("journal", f"journal: could not save the message ({exc}); it is still on screen",
+                                "Your words are not being saved. Please tell your caregiver.", until_fixed=True)
+        else:
+            if "journal" in self.notices and getattr(self.journal, "path", None) is not None:
+                self.notices.resolve("journal")
+
+    # -- notices from the stream, the signal and the language model -----------------------------
+    def _stream_notice(self, status: StreamStatus) -> None:
+        if status.state in ("disconnected", "wrong device"):
+            plain = ("The sensor is disconnected. Your message is kept." if status.state == "disconnected"
+                     else "The wrong sensor is connected. Your message is kept.")
+            what = "Amplifier disconnected" if status.state == "disconnected" else "Wrong amplifier"
+            self.notices.raise_("stream", f"{what}: {status.message.rstrip('. ')}. Your message is kept.", plain)
+        elif status.state == "connected":
+            self.notices.resolve("stream")
+
+    def _rate_notice(self, check: RateCheck) -> None:
+        if check.ok:
+            self.notices.resolve("rate")
+            return
+        self.notices.raise_("rate", f"The stream declares {check.declared_hz:g} Hz but sends {check.measured_hz:.0f} "
+                                    f"samples per second (over {check.span_s:.1f} s of its timestamps): gesture "
+                                    f"windows cover the wrong time. Check the amplifier's rate setting.",
+                            "The sensor is not working properly. Gestures may be wrong.")
+
+    def _signal_notice(self, fault: SignalFault) -> None:
+        """One notice while faults keep coming (channels and kinds merged), not one per chunk."""
+        if "signal" not in self.notices:
+            self._fault_channels, self._fault_kinds = set(), set()
+        self._last_fault_time = fault.time
+        self._fault_channels.update(fault.channels)
+        self._fault_kinds.update(k for n, k in ((fault.nonfinite, "not-a-number/infinite"),
+                                                (fault.out_of_range, "out-of-range")) if n)
+        chans = ",".join(str(c + 1) for c in sorted(self._fault_channels))
+        self.notices.raise_("signal", f"Signal faults on channel(s) {chans}: {' and '.join(sorted(self._fault_kinds))} "
+                                      f"samples are being repaired; check the electrodes and cable.",
+                            "The sensor signal is noisy. Gestures may be missed.")
+
+    def _stream_time(self) -> float:
+        acq = self.acquisition
+        try:
+            _, times = acq.chain.filtered.latest(1)
+            return float(times[-1]) if len(times) else -1e18
+        except Exception:
+            return -1e18
+
+    def _watch_language(self) -> None:
+        backend = getattr(self.suggester, "backend", None)
+        state = getattr(backend, "state", None)
+        if state == "failed":
+            self.notices.raise_("language", f"language model: {backend.message}; suggestions come from phrase "
+                                            f"memory and the word list", "Suggestions are limited for now.",
+                                until_fixed=True)
+            return
+        problem = getattr(getattr(backend, "generator", None), "problem", "")
+        if problem:
+            self.notices.raise_("language", f"language model: {problem}; suggestions come from phrase memory and "
+                                            f"the word list", "Suggestions are limited for now.", until_fixed=True)
+        elif "language" in self.notices:
+            self.notices.resolve("language")
 
 
 @dataclass(frozen=True)
 class _Notice:
     text: str
+    key: str = "worker"
+    patient: str | None = None
+    until_fixed: bool = False
 
 
 def _lsl_clock():

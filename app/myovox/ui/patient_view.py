@@ -50,9 +50,11 @@ class PatientView(QWidget):
         self.message.setStyleSheet(
             f"background:#111; color:{FG}; border:3px solid #888; padding:12px; font-size:{int(font_pt * 1.3)}pt;")
         outer.addWidget(self.message)
+        # Every unresolved notice, in plain words, large enough to read from the bed (one line each).
         self.notice = QLabel("")
-        self.notice.setStyleSheet(f"color:{CELL_HI}; font-size:{max(12, font_pt // 2)}pt;")
+        self.notice.setStyleSheet(f"color:{CELL_HI}; font-size:{max(16, int(font_pt * 0.8))}pt; font-weight:bold;")
         self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
         outer.addWidget(self.notice)
         self.board = QVBoxLayout()
         self.board.setSpacing(8)
@@ -118,5 +120,11 @@ class PatientView(QWidget):
             self._rows.append(frame)
             self._cells.append(labels)
 
+    def show_notices(self, lines) -> None:
+        text = "\n".join(dict.fromkeys(lines))  # the same plain words once
+        if self.notice.text() != text:
+            self.notice.setText(text)
+            self.notice.setVisible(bool(text))
+
     def show_notice(self, text: str) -> None:
-        self.notice.setText(text)
+        self.show_notices([text] if text else [])
