@@ -86,6 +86,9 @@ class Bedside:
 
             worker = SpeechWorker()
             try:
+                why = worker.check_voice(self.settings.voice)
+                if why:
+                    raise ValueError(f"{why}; speaking with {worker.status.backend}'s default voice")
                 worker.set_voice(self.settings.voice)
                 worker.set_rate(self.settings.speech_rate_wpm)
             except ValueError as exc:
@@ -210,10 +213,9 @@ class Bedside:
             changes["llm_model_path"] = llm if llm and not llm.startswith(("http://", "https://")) else None
         voice = changes.get("voice")
         if voice is not None and self.speech is not None and voice != self.settings.voice:
-            try:
-                self.speech.set_voice(voice)
-            except ValueError as exc:
-                messages.append(f"voice not changed: {exc}")
+            why = self.speech.check_voice(voice)
+            if why:
+                messages.append(f"voice not changed: {why}")
                 changes.pop("voice")
         new = self.settings
         for key, value in changes.items():

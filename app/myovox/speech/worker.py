@@ -71,18 +71,22 @@ class SpeechWorker:
         return self._enqueue(text, Path(wav_path))
 
     def set_voice(self, voice: str) -> None:
-        """Applies to requests queued after this call. A name the voice backend does not know is refused
-        (ValueError), and the voice in use stays."""
+        """Applies to requests queued after this call (see `check_voice` to refuse an unknown name first)."""
         if not isinstance(voice, str) or not voice.strip():
             raise ValueError(f"voice must be a non-empty name such as 'en-us', got {voice!r}")
-        voice = voice.strip()
-        if ".." in voice.split("/") or voice.startswith("/"):
-            raise ValueError(f"voice {voice!r} is not a voice name")
+        self._requests.put(_SetVoice(voice.strip(), None))
+
+    def check_voice(self, voice: str) -> str | None:
+        """None if the backend knows `voice`, else why not (espeak-ng itself quietly falls back from a near
+        miss such as 'en-uss' to another voice, so its own list decides)."""
+        voice = voice.strip() if isinstance(voice, str) else ""
+        if not voice or ".." in voice.split("/") or voice.startswith("/"):
+            return f"{voice!r} is not a voice name"
         known = self.known_voices()
-        if known and voice not in known:
+        if known and voice.lower() not in {k.lower() for k in known}:
             close = [v for v in known if v.lower().startswith(voice[:2].lower())][:6]
-            raise ValueError(f"{self.backend} has no voice {voice!r}" + (f" (try {', '.join(close)})" if close else ""))
-        self._requests.put(_SetVoice(voice, None))
+            return f"{self.backend} has no voice {voice!r}" + (f" (try {', '.join(close)})" if close else "")
+        return None
 
     def known_voices(self) -> list[str]:
         """The backend's voice names (asked once); empty if it cannot say, and then any name is tried."""
