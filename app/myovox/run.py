@@ -66,11 +66,12 @@ def run(args) -> int:
         predicate = "name='myovox-demo'"
         print("myovox: replaying the bundled real Myo recording (5 s rest / 5 s fist, looped) as LSL stream 'myovox-demo'")
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    stop = _quit_on_sigterm(app)
     bedside = Bedside(profile, predicate=predicate, home=args.home, use_llm=not args.no_llm)
+    print(f"myovox: device profile '{bedside.session.profile.key}'", flush=True)
     if args.demo_user:
         _demo_user(bedside, bedside.session.profile)
     window = MainWindow(bedside)
-    _quit_on_sigterm(app)
     if replay is not None:
         replay.start()
     bedside.start()
@@ -83,7 +84,7 @@ def run(args) -> int:
             app.quit()
         QTimer.singleShot(int(args.seconds * 1000), finish)
     try:
-        code = app.exec()
+        code = 0 if stop["requested"] else app.exec()
     finally:
         if replay is not None:
             replay.stop()
@@ -95,15 +96,23 @@ def run(args) -> int:
     os._exit(int(code))
 
 
-def _quit_on_sigterm(app) -> None:
+def _quit_on_sigterm(app) -> dict:
     """SIGTERM (a service stop, a logout) closes the app the normal way: the journal and the session log are
-    closed and the log gets its session-end record. The window's 30 ms timer lets Python see the signal."""
+    closed and the log gets its session-end record. The window's 30 ms timer lets Python see the signal;
+    one that arrives before the event loop runs is remembered and the loop is not entered."""
     import signal
 
+    stop = {"requested": False}
+
+    def handler(*_):
+        stop["requested"] = True
+        app.quit()
+
     try:
-        signal.signal(signal.SIGTERM, lambda *_: app.quit())
+        signal.signal(signal.SIGTERM, handler)
     except ValueError:  # not the main thread (embedded use): nothing to install
         pass
+    return stop
 
 
 def _demo_user(bedside, profile) -> None:

@@ -192,7 +192,14 @@ class Bedside:
     def calibration_runner(self) -> CalibrationRunner | None:
         if self.session.decoder is None or self.session.acquisition is None:
             return None
-        return CalibrationRunner(self.session, self.dirs.data / "calibrations", self.settings.patient_id)
+        runner = CalibrationRunner(self.session, self.dirs.data / "calibrations", self.settings.patient_id)
+        try:  # the patient's calibration folder is 0700 before the runner writes into it
+            from ..session.files import private_dir
+
+            private_dir(runner.path().parent)
+        except OSError as exc:
+            self._notice("calibration-folder", f"calibrations cannot be saved: {exc}")
+        return runner
 
     def apply_calibration(self, calibration, mode: str, roles: dict[str, str]) -> None:
         """Use a new calibration: the speller's mode and roles change, the message stays. The clinician's
