@@ -181,3 +181,20 @@ def test_pinned_profile_and_a_rogue_stream_of_the_same_name(qtbot, tmp_path, str
         if rogue is not None:
             rogue.close()
         window.close()
+
+
+def test_monitor_prints_signal_faults_once_a_second(stream_name):
+    """`myovox monitor` against a stream with NaN on every chunk: one summed line a second, not one a chunk."""
+    from myovox.stream.monitor import monitor
+
+    state, make = _faulty(np.nan)
+    p = Pusher(stream_name, make=make)
+    lines = []
+    try:
+        assert monitor("myo", f"name='{stream_name}'", 4.0, print_fn=lines.append) == 0
+    finally:
+        p.close()
+    signal_lines = [ln for ln in lines if ln.startswith("[signal]")]
+    assert signal_lines, lines
+    assert len(signal_lines) <= 5, len(signal_lines)  # 4 s of faults: at most one line per second (+ the first)
+    assert "reports in the last 1 s" in signal_lines[-1] or len(signal_lines) == 1

@@ -34,14 +34,15 @@ class Bedside:
             try:
                 profile = find_profile(self.settings.device_profile)
             except ProfileError as exc:
-                self._notice("profile", f"{exc}; using the Myo profile", "The sensor set-up was reset.")
-                profile = find_profile("myo")
+                profile = _shipped_myo()
+                self._notice("profile", f"{exc}; using the shipped Myo profile", "The sensor set-up was reset.")
         self.predicate = predicate
         self.mode: str | None = None
         self.roles: dict[str, str] | None = None
         self.journal = self._open_journal()
         self.log = self._open_log()
         decoder, self.decoder_message = load_decoder_for(profile)
+        self._encoder_notice(profile, decoder)
         if suggester is None:
             suggester = self._open_suggester(use_llm)
         self.suggester = suggester
@@ -56,6 +57,14 @@ class Bedside:
     def _notice(self, key: str, text: str, patient: str | None = None, until_fixed: bool = False) -> None:
         self.notices.append(text)
         self.board.raise_(key, text, patient, until_fixed=until_fixed)
+
+    def _encoder_notice(self, profile: DeviceProfile, decoder) -> None:
+        """A profile whose encoder cannot be loaded (missing, corrupt, mismatched) is a failure until fixed."""
+        if decoder is None and profile.model:
+            self._notice("encoder", self.decoder_message, "Gestures cannot be read now. The caregiver can use the keys.",
+                         until_fixed=True)
+        else:
+            self.board.resolve("encoder")
 
     # -- building blocks (each failure is a notice, never a crash) ---------------------------------
     def _with_detector_k(self, profile: DeviceProfile) -> DeviceProfile:
@@ -264,6 +273,7 @@ class Bedside:
         if s.acquisition is not None:
             s.acquisition.switch_profile(self._with_detector_k(profile), predicate=self.predicate)
         decoder, self.decoder_message = load_decoder_for(profile)
+        self._encoder_notice(profile, decoder)
         s.use_decoder(decoder, profile)
         self.mode = self.roles = None  # a calibration belongs to one profile: back to one-key scanning
         s.speller.config = self._speller_config()
@@ -274,3 +284,10 @@ class Bedside:
             self._notice("profile", f"profile switched for this session only: {exc}")
         self._load_saved_calibration()
         return f"switched to {profile.key}: {self.decoder_message}"
+
+
+def _shipped_myo() -> DeviceProfile:
+    """The Myo profile as shipped, when the saved or clinic one cannot be used."""
+    from ..profiles.profile import PROFILE_DIR, load_profile
+
+    return load_profile(PROFILE_DIR / "myo.toml")

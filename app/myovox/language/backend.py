@@ -22,7 +22,7 @@ from .model_files import ModelFileError, Progress, default_model_path
 
 
 MAX_REPLY_BYTES = 1 << 20  # a completion reply is a few kB; more is not a llama.cpp server
-SLOW_AFTER = 3  # consecutive answers past the deadline before the server is reported as too slow
+SLOW_AFTER = 1  # answers past the deadline in a row before the server is reported as too slow
 
 
 def _is_number(x) -> bool:
@@ -87,14 +87,16 @@ class ServerGenerator:
                     pass
             self._late += 1
             if self._late >= SLOW_AFTER:
-                self.problem = f"server {self.url} is too slow (no complete answer within the deadline)"
+                self.problem = (f"server {self.url} is too slow (no complete answer within the deadline, "
+                                f"{self._late} in a row)")
             return None, "deadline"
         if "error" in box:
             exc = box["error"]
             if isinstance(exc, (TimeoutError, socket.timeout)):
                 self._late += 1
                 if self._late >= SLOW_AFTER:
-                    self.problem = f"server {self.url} is too slow (no complete answer within the deadline)"
+                    self.problem = (f"server {self.url} is too slow (no complete answer within the deadline, "
+                                f"{self._late} in a row)")
                 return None, "deadline"
             return self._fail(f"server {self.url} did not answer ({type(exc).__name__}: {exc})")
         if box.get("status") != 200:
