@@ -179,7 +179,7 @@ class BedsideSession:
                     try:
                         self.log.gesture(now, item.time, item.confidence, item.label is not None, item.label)
                     except Exception as exc:
-                        view.notices.append(f"session log: {exc}")
+                        self._problem(view, "session-log", f"session log: {exc}")
                 if self.calibration is None:
                     self._feed(item, view)
             elif isinstance(item, SuggestionsReady):
@@ -229,12 +229,13 @@ class BedsideSession:
             try:
                 self.suggester.learn(out.text)
             except Exception as exc:
-                view.notices.append(f"phrase memory could not learn this phrase: {exc}")
+                self._problem(view, "memory", f"phrase memory could not learn this phrase: {exc}")
         if self.journal is not None:
             try:
                 self.journal.spoken(out.text)
             except Exception as exc:
-                view.notices.append(f"journal: {exc}")
+                self._problem(view, "journal", f"journal: {exc}", "Your words are not being saved. Please tell your "
+                                                                     "caregiver.", until_fixed=True)
         if self.speech is None:
             self._log_spoken(out, False, view)
             view.notices.append("speech is off: the message stays on screen")
@@ -249,7 +250,14 @@ class BedsideSession:
             try:
                 self.log.spoken(out.time, out.text, ok)
             except Exception as exc:
-                view.notices.append(f"session log: {exc}")
+                self._problem(view, "session-log", f"session log: {exc}")
+
+    def _problem(self, view: SessionView, key: str, text: str, patient: str | None = None,
+                 until_fixed: bool = False) -> None:
+        """A failure: in this pump's view and on the notice board, where it stays until resolved or seen."""
+        view.notices.append(text)
+        self.notices.raise_(key, text, patient if patient is not None else "Something needs the caregiver's attention.",
+                            until_fixed=until_fixed)
 
     def _speech_results(self, now: float, view: SessionView) -> None:
         """The voice's results: a failure is a notice until the voice works again, and the words come back."""
@@ -298,15 +306,14 @@ class BedsideSession:
             else:
                 self.log.note(out.time, "call_for_help")
         except Exception as exc:  # a log must never cost the patient a selection
-            view.notices.append(f"session log: {exc}")
+            self._problem(view, "session-log", f"session log: {exc}")
 
     def _journal_message(self, message: str, view: SessionView) -> None:
         try:
             self.journal.set_message(message)
         except Exception as exc:
-            view.notices.append(f"journal: could not save the message ({exc}); it is still on screen")
-            self.notices.raise_("journal", f"journal: could not save the message ({exc}); it is still on screen",
-                                "Your words are not being saved. Please tell your caregiver.", until_fixed=True)
+            self._problem(view, "journal", f"journal: could not save the message ({exc}); it is still on screen",
+                          "Your words are not being saved. Please tell your caregiver.", until_fixed=True)
         else:
             if "journal" in self.notices and getattr(self.journal, "path", None) is not None:
                 self.notices.resolve("journal")
