@@ -69,9 +69,10 @@ def run(args) -> int:
     stop = _quit_on_sigterm(app)
     bedside = Bedside(profile, predicate=predicate, home=args.home, use_llm=not args.no_llm)
     print(f"myovox: device profile '{bedside.session.profile.key}'", flush=True)
-    if args.demo_user:
-        _demo_user(bedside, bedside.session.profile)
+    typist = _demo_user(bedside, bedside.session.profile) if args.demo_user else None
     window = MainWindow(bedside)
+    if typist is not None:
+        _drive(window, typist)
     if replay is not None:
         replay.start()
     bedside.start()
@@ -118,7 +119,8 @@ def _quit_on_sigterm(app) -> dict:
 def _demo_user(bedside, profile) -> None:
     from .bedside.calibration import recommend
     from .bedside.setup import demo_calibration
-    from .interact.machine import SCAN
+    from .bedside.demo import DemoTypist
+    from .interact.machine import DIRECT
     from .stream.replay import DEMO_CLIP
 
     decoder = bedside.session.decoder
@@ -127,10 +129,25 @@ def _demo_user(bedside, profile) -> None:
         return
     cal = demo_calibration(decoder, profile, DEMO_CLIP)
     decoder.use(cal)
-    mode, roles = recommend(cal.labels, cal.reliable) or (SCAN, {"fist": "select"})
-    bedside.apply_calibration(cal, mode, roles)
+    if recommend(cal.labels, cal.reliable) is None:
+        print("--demo-user: the clip's fists were not reliable enough to drive the speller")
+        return None
+    # Direct mode: the demo typist moves the highlight with the caregiver's keys, each real fist selects.
+    bedside.apply_calibration(cal, DIRECT, {"fist": "select"})
+    typist = DemoTypist()
     print(f"demo user: calibrated on the clip's own fists ({', '.join(f'{k} {100 * v:.0f} %' for k, v in cal.per_gesture_accuracy.items())}); "
-          f"each fist selects the highlighted item")
+          f"the caregiver's keys move the highlight to each letter of {' / '.join(typist.phrases)!r} and each "
+          f"replayed fist selects it")
+    return typist
+
+
+def _drive(window, typist) -> None:
+    """Press the typist's keys on a timer (a phrase is done when the conversation grows by one line)."""
+    from PySide6.QtCore import QTimer
+
+    window.demo_timer = QTimer(window)
+    window.demo_timer.timeout.connect(lambda: typist.press(window))
+    window.demo_timer.start(250)
 
 
 def save_screenshots(window, folder: str) -> list[str]:

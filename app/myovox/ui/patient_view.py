@@ -24,6 +24,8 @@ def _sheet(font_pt: int) -> str:
     QLabel[role="cell"] {{ background:#222; color:{FG}; border:2px solid #555; border-radius:10px; font-size:{font_pt}pt; }}
     QLabel[role="cell"][kind="help"] {{ background:{HELP}; color:#fff; font-weight:bold; }}
     QLabel[role="cell"][lit="true"] {{ background:{CELL_HI}; color:#000; border:6px solid #fff; font-weight:bold; }}
+    QLabel[role="cell"][textlen="long"] {{ font-size:{max(12, int(font_pt * 0.62))}pt; }}
+    QLabel[role="cell"][textlen="longer"] {{ font-size:{max(11, int(font_pt * 0.48))}pt; }}
     """
 
 
@@ -110,6 +112,9 @@ class PatientView(QWidget):
                 lab.setProperty("kind", cell.kind)
                 lab.setProperty("role", "cell")
                 lab.setProperty("lit", False)
+                # A long candidate gets a smaller font so it is read whole, never cut off in its cell.
+                n = len(cell.caption)
+                lab.setProperty("textlen", "longer" if n > 22 else "long" if n > 11 else "normal")
                 lab.setAlignment(Qt.AlignCenter)
                 lab.setWordWrap(True)
                 lab.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
