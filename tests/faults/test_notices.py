@@ -27,8 +27,10 @@ def test_a_notice_stays_until_resolved_or_acknowledged():
     assert [n.key for n in board.active()] == ["speech"]  # needs a fix: stays, marked as seen
     assert board.get("speech").acknowledged and board.for_patient() == ["The voice did not work."]
     t[0] = 105.0
-    board.raise_("speech", "speech failed")
-    assert board.get("speech").since == 101.0 and board.get("speech").count == 2
+    board.raise_("speech", "speech failed", "The voice did not work.")  # the same failure, re-raised
+    assert board.get("speech").acknowledged and board.get("speech").count == 2
+    board.raise_("speech", "speech failed again: timeout")  # new words: shown as new, first time kept
+    assert not board.get("speech").acknowledged and board.get("speech").since == 101.0
     board.resolve("speech")
     assert board.active() == []
 

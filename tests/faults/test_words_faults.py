@@ -22,7 +22,9 @@ from myovox.profiles import find_profile
 from .conftest import (GUARD_MS, Pusher, SEEN, assert_kept, compose, no_exception_text, open_app, visible,
                        wait_visible)
 
-APP = str(Path(__file__).resolve().parents[2] / "app")
+import myovox  # noqa: E402
+
+APP = str(Path(myovox.__file__).resolve().parents[1])  # the children run the same tree as this test
 
 
 def direct(bedside):
@@ -285,12 +287,11 @@ def test_sigterm_closes_the_session_log(tmp_path):
     """A service stop: the app quits the normal way, exit 0, and the session log gets its session-end."""
     child = _run_app(tmp_path)
     try:
-        while True:  # the app is up (its session log is open) when it names the profile
-            line = child.stdout.readline()
-            assert line, "the app ended before it started"
-            if "device profile" in line:
-                break
-        time.sleep(0.5)  # into the event loop (a signal before it is handled too)
+        guard = time.monotonic() + 120  # liveness guard only
+        while not list((tmp_path / "logs").glob("session-*.jsonl")) and child.poll() is None \
+                and time.monotonic() < guard:
+            time.sleep(0.1)  # the session log opens as the window is built
+        time.sleep(1.5)  # into the event loop (a signal before it is handled too)
         child.send_signal(signal.SIGTERM)
         out, err = child.communicate(timeout=60)
     finally:

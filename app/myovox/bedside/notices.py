@@ -39,7 +39,9 @@ class NoticeBoard:
         now = self.clock()
         old = self._notices.get(key)
         patient = patient if patient is not None else text
-        if old is not None and old.text == text and old.patient == patient and not old.acknowledged:
+        if old is not None and old.text == text and old.patient == patient:
+            # The same problem again (a watcher re-raises it every pump): counted, and a caregiver's
+            # acknowledgement of it stands; new words about it make it new again.
             self._notices[key] = replace(old, updated=now, count=old.count + 1)
             return self._notices[key]
         note = Notice(key, text, patient, old.since if old else now, now, until_fixed or bool(old and old.until_fixed),
