@@ -13,7 +13,7 @@ from .conftest import GUARD_MS, open_app
 
 
 def test_the_demo_types_a_word_with_the_clips_fists(qtbot, tmp_path, stream_name):
-    replay = ReplayOutlet(read_recording(DEMO_CLIP), find_profile("myo"), speed=4.0, loop=True, name=stream_name,
+    replay = ReplayOutlet(read_recording(DEMO_CLIP), find_profile("myo"), speed=3.0, loop=True, name=stream_name,
                           source_id=stream_name, wait_for_listener=True)
     replay.start()
     bedside, window = open_app(qtbot, tmp_path, f"name='{stream_name}'", speech=False)

@@ -18,28 +18,35 @@ class DemoTypist:
         self._lines = None  # conversation length last seen
 
     def press(self, window) -> str | None:
-        """One step for the window's timer: press the key `next_key` names (caregiver keys only)."""
+        """One step for the window's timer: press the keys `next_key` names until the highlight is on the
+        target (or its row); returns the last key pressed."""
         speller = window.bedside.session.speller
         lines = len(speller.state.conversation)
         if self._lines is not None and lines > self._lines:
             self.spoken()
         self._lines = lines
-        key = self.next_key(speller)
-        if key is not None:
+        # All the moves at once, so the highlight is never between cells when a fist comes.
+        pressed = None
+        for _ in range(40):
+            key = self.next_key(speller)
+            if key is None:
+                break
             window.key_gesture(key)
-        return key
+            pressed = key
+        return pressed
 
     @property
     def phrase(self) -> str:
         return self.phrases[self.index % len(self.phrases)]
 
     def target(self, message: str) -> tuple[str, str | None]:
-        """(cell kind, value) the message needs next: the next letter, SPEAK when done, DELETE after a slip."""
+        """(cell kind, value) the message needs next: the next letter, SPEAK when done, DELETE after a slip, CLEAR otherwise."""
         goal = self.phrase
         if message == goal:
             return B.SPEAK, None
         if not goal.startswith(message):
-            return B.DELETE, None
+            # one slip: delete it; anything else (e.g. words the voice failed to say, put back): clear
+            return (B.DELETE, None) if goal.startswith(message[:-1]) else (B.CLEAR, None)
         ch = goal[len(message)]
         return (B.SPACE, None) if ch == " " else (B.LETTER, ch)
 
