@@ -119,3 +119,15 @@ class StreamStatus:
     rate_measured: float = 0.0
     dropouts: int = 0
     samples: int = 0
+
+
+@dataclass(frozen=True)
+class RateCheck:
+    """The stream's measured sample rate (samples per second of its own timestamps, over `span_s`) against
+    the rate it declares. `ok` False: every window would cover the wrong stretch of time."""
+
+    declared_hz: float
+    measured_hz: float
+    span_s: float
+    ok: bool
+    time: float  # stream time at the end of the span

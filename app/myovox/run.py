@@ -44,27 +44,36 @@ def run(args) -> int:
     replay = None
     predicate = args.stream
     profile = None
-    if args.profile or args.stream:
+    if args.profile:
         try:
-            profile = find_profile(args.profile or "myo")
+            profile = find_profile(args.profile)
         except ProfileError as exc:
             print(f"myovox run: {exc}")
             return 2
+    elif args.stream:
+        profile = None  # real hardware without --profile: the saved device profile (Bedside falls back to myo)
     else:
         from .data.recordings import read_recording
         from .stream.replay import DEMO_CLIP, ReplayOutlet
 
-        profile = find_profile("myo")
+        try:
+            profile = find_profile("myo")
+        except ProfileError as exc:  # e.g. a clinic's broken $MYOVOX_PROFILES/myo.toml
+            print(f"myovox run: the demo needs the Myo profile, which cannot be used: {exc}")
+            return 2
         rec = read_recording(DEMO_CLIP)
         replay = ReplayOutlet(rec, profile, speed=args.speed, loop=True, name="myovox-demo", source_id="myovox-demo",
                               wait_for_listener=True)
         predicate = "name='myovox-demo'"
         print("myovox: replaying the bundled real Myo recording (5 s rest / 5 s fist, looped) as LSL stream 'myovox-demo'")
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    stop = _quit_on_sigterm(app)
     bedside = Bedside(profile, predicate=predicate, home=args.home, use_llm=not args.no_llm)
-    if args.demo_user:
-        _demo_user(bedside, profile)
+    print(f"myovox: device profile '{bedside.session.profile.key}'", flush=True)
+    typist = _demo_user(bedside, bedside.session.profile) if args.demo_user else None
     window = MainWindow(bedside)
+    if typist is not None:
+        _drive(window, typist)
     if replay is not None:
         replay.start()
     bedside.start()
@@ -77,7 +86,7 @@ def run(args) -> int:
             app.quit()
         QTimer.singleShot(int(args.seconds * 1000), finish)
     try:
-        code = app.exec()
+        code = 0 if stop["requested"] else app.exec()
     finally:
         if replay is not None:
             replay.stop()
@@ -89,10 +98,30 @@ def run(args) -> int:
     os._exit(int(code))
 
 
+def _quit_on_sigterm(app) -> dict:
+    """SIGTERM (a service stop, a logout) closes the app the normal way: the journal and the session log are
+    closed and the log gets its session-end record. The window's 30 ms timer lets Python see the signal;
+    one that arrives before the event loop runs is remembered and the loop is not entered."""
+    import signal
+
+    stop = {"requested": False}
+
+    def handler(*_):
+        stop["requested"] = True
+        app.quit()
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (embedded use): nothing to install
+        pass
+    return stop
+
+
 def _demo_user(bedside, profile) -> None:
     from .bedside.calibration import recommend
     from .bedside.setup import demo_calibration
-    from .interact.machine import SCAN
+    from .bedside.demo import DemoTypist
+    from .interact.machine import DIRECT
     from .stream.replay import DEMO_CLIP
 
     decoder = bedside.session.decoder
@@ -101,10 +130,25 @@ def _demo_user(bedside, profile) -> None:
         return
     cal = demo_calibration(decoder, profile, DEMO_CLIP)
     decoder.use(cal)
-    mode, roles = recommend(cal.labels, cal.reliable) or (SCAN, {"fist": "select"})
-    bedside.apply_calibration(cal, mode, roles)
+    if recommend(cal.labels, cal.reliable) is None:
+        print("--demo-user: the clip's fists were not reliable enough to drive the speller")
+        return None
+    # Direct mode: the demo typist moves the highlight with the caregiver's keys, each real fist selects.
+    bedside.apply_calibration(cal, DIRECT, {"fist": "select"})
+    typist = DemoTypist()
     print(f"demo user: calibrated on the clip's own fists ({', '.join(f'{k} {100 * v:.0f} %' for k, v in cal.per_gesture_accuracy.items())}); "
-          f"each fist selects the highlighted item")
+          f"the caregiver's keys move the highlight to each letter of {' / '.join(typist.phrases)!r} and each "
+          f"replayed fist selects it")
+    return typist
+
+
+def _drive(window, typist) -> None:
+    """Press the typist's keys on a timer (a phrase is done when the conversation grows by one line)."""
+    from PySide6.QtCore import QTimer
+
+    window.demo_timer = QTimer(window)
+    window.demo_timer.timeout.connect(lambda: typist.press(window))
+    window.demo_timer.start(250)
 
 
 def save_screenshots(window, folder: str) -> list[str]:

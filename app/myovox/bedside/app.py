@@ -9,6 +9,7 @@ from pathlib import Path
 from ..interact.machine import Content, SpellerState
 from ..profiles import DeviceProfile, ProfileError, find_profile
 from .calibration import CalibrationRunner, recommend
+from .notices import NoticeBoard
 from .session import BedsideSession
 from .setup import load_decoder_for, speller_config
 
@@ -19,20 +20,22 @@ class Bedside:
         from ..session.files import UserDirs
         from ..session.settings import SettingsStore
 
-        self.notices: list[str] = []
+        self.notices: list[str] = []  # every start-up notice, in order (also on the board below)
+        self.board = NoticeBoard()
         self.dirs = UserDirs.locate(home)
+        self.dirs.make_private()  # 0700 folders; one that cannot be made is reported by the journal/log below
         self.dirs_home = home
         self.store = SettingsStore(home)
         loaded = self.store.load()
         self.settings = loaded.settings
         if loaded.notice:
-            self.notices.append(loaded.notice)
+            self._notice("settings", loaded.notice, "Some settings were reset to safe values.")
         if profile is None:
             try:
                 profile = find_profile(self.settings.device_profile)
             except ProfileError as exc:
-                self.notices.append(f"{exc}; using the Myo profile")
-                profile = find_profile("myo")
+                profile = _shipped_myo()
+                self._notice("profile", f"{exc}; using the shipped Myo profile", "The sensor set-up was reset.")
         self.predicate = predicate
         self.mode: str | None = None
         self.roles: dict[str, str] | None = None
@@ -40,6 +43,7 @@ class Bedside:
         self._profile_key = profile.key
         self.log = self._open_log()
         decoder, self.decoder_message = load_decoder_for(profile)
+        self._encoder_notice(profile, decoder)
         if suggester is None:
             suggester = self._open_suggester(use_llm)
         self.suggester = suggester
@@ -49,8 +53,20 @@ class Bedside:
         self.markers = self._open_markers(profile) if self.settings.lsl_markers else None
         self.session = BedsideSession(profile, self._speller_config(), acquisition=acq, decoder=decoder,
                                       suggester=suggester, speech=self.speech, journal=self.journal, log=self.log,
-                                      speller_state=state, markers=self.markers)
+                                      speller_state=state, markers=self.markers, notices=self.board)
         self._load_saved_calibration()
+
+    def _notice(self, key: str, text: str, patient: str | None = None, until_fixed: bool = False) -> None:
+        self.notices.append(text)
+        self.board.raise_(key, text, patient, until_fixed=until_fixed)
+
+    def _encoder_notice(self, profile: DeviceProfile, decoder) -> None:
+        """A profile whose encoder cannot be loaded (missing, corrupt, mismatched) is a failure until fixed."""
+        if decoder is None and profile.model:
+            self._notice("encoder", self.decoder_message, "Gestures cannot be read now. The caregiver can use the keys.",
+                         until_fixed=True)
+        else:
+            self.board.resolve("encoder")
 
     # -- building blocks (each failure is a notice, never a crash) ---------------------------------
     def _with_detector_k(self, profile: DeviceProfile) -> DeviceProfile:
@@ -71,7 +87,8 @@ class Bedside:
             return open_suggester(setting, use_model=use_llm, deadline_s=self.settings.llm_deadline_s,
                                   memory_path=self.dirs.data / "phrase_memory.json")
         except Exception as exc:
-            self.notices.append(f"suggestions are off: {exc}")
+            self._notice("suggestions", f"suggestions are off: {exc}", "Suggestions are off. You can still spell.",
+                         until_fixed=True)
             return None
 
     def _open_speech(self):
@@ -80,15 +97,20 @@ class Bedside:
 
             worker = SpeechWorker()
             try:
+                why = worker.check_voice(self.settings.voice)
+                if why:
+                    raise ValueError(f"{why}; speaking with {worker.status.backend}'s default voice")
                 worker.set_voice(self.settings.voice)
                 worker.set_rate(self.settings.speech_rate_wpm)
             except ValueError as exc:
-                self.notices.append(f"voice settings: {exc}")
+                self._notice("voice", f"voice settings: {exc}", "The voice setting was not accepted.")
             if not worker.status.available:
-                self.notices.append(worker.status.message)
+                self._notice("speech", worker.status.message, "The voice is off. Your messages stay on the screen.",
+                             until_fixed=True)
             return worker
         except Exception as exc:
-            self.notices.append(f"speech is off ({exc}); messages stay on screen")
+            self._notice("speech", f"speech is off ({exc}); messages stay on screen",
+                         "The voice is off. Your messages stay on the screen.", until_fixed=True)
             return None
 
     def _open_markers(self, profile: DeviceProfile):
@@ -106,10 +128,12 @@ class Bedside:
 
             journal = MessageJournal(self.dirs.data / "journal.log")
             if journal.restored.notice:
-                self.notices.append(journal.restored.notice)
+                self._notice("journal-damaged", journal.restored.notice, "Part of your saved words could not be read.")
             return journal
         except Exception as exc:
-            self.notices.append(f"the message journal could not be opened ({exc}): a crash could lose the message")
+            self._notice("journal", f"the message journal could not be opened ({exc}): your words are not saved, so a "
+                                    f"crash could lose the message; fix the data folder {self.dirs.data}",
+                         "Your words are not being saved. Please tell your caregiver.", until_fixed=True)
             return None
 
     def _open_log(self):
@@ -119,7 +143,7 @@ class Bedside:
             return SessionLog.open_default(self.dirs_home, log_content=self.settings.log_content,
                                            patient=self.settings.patient_id, profile=self._profile_key)
         except Exception as exc:
-            self.notices.append(f"session log is off ({exc})")
+            self._notice("session-log", f"session log is off ({exc})")
             return None
 
     def _restored_state(self) -> SpellerState | None:
@@ -129,7 +153,7 @@ class Bedside:
         if not (r.message or r.conversation):
             return None
         if r.message:
-            self.notices.append("Your unfinished message was restored.")
+            self._notice("restored", "Your unfinished message was restored.", "Your unfinished message was restored.")
         return SpellerState(content=Content(message=r.message), conversation=tuple(line.text for line in r.conversation))
 
     def _speller_config(self):
@@ -147,12 +171,14 @@ class Bedside:
         try:
             cal = s.decoder.load_calibration(path)
         except Exception as exc:
-            self.notices.append(f"saved calibration not used ({exc}); please calibrate")
+            self._notice("calibration", f"saved calibration not used ({exc}); please calibrate",
+                         "Gestures need a new calibration.")
             return
         rec = recommend(cal.labels, cal.reliable)
         if rec is not None:
             self.apply_calibration(cal, *rec)
-            self.notices.append(f"calibration of {cal.created} loaded: {', '.join(rec[1])}")
+            self._notice("calibration", f"calibration of {cal.created} loaded: {', '.join(rec[1])}",
+                         "Your gesture calibration was loaded.")
 
     # -- what the window calls -------------------------------------------------------------------
     def start(self) -> None:
@@ -178,6 +204,7 @@ class Bedside:
     def status_line(self) -> str:
         parts = [f"profile {self.session.profile.key}", self.decoder_message]
         if self.session.decoder is not None and self.session.decoder.calibration is not None:
+            parts[1] = self.decoder_message.replace(": calibrate to use gestures", "")
             parts.append(f"calibrated: {self.mode} mode, gestures {', '.join(self.roles or {})}")
         if self.suggester is not None:
             parts.append(self.suggester.status)
@@ -188,7 +215,14 @@ class Bedside:
     def calibration_runner(self) -> CalibrationRunner | None:
         if self.session.decoder is None or self.session.acquisition is None:
             return None
-        return CalibrationRunner(self.session, self.dirs.data / "calibrations", self.settings.patient_id)
+        runner = CalibrationRunner(self.session, self.dirs.data / "calibrations", self.settings.patient_id)
+        try:  # the patient's calibration folder is 0700 before the runner writes into it
+            from ..session.files import private_dir
+
+            private_dir(runner.path().parent)
+        except OSError as exc:
+            self._notice("calibration-folder", f"calibrations cannot be saved: {exc}")
+        return runner
 
     def apply_calibration(self, calibration, mode: str, roles: dict[str, str]) -> None:
         """Use a new calibration: the speller's mode and roles change, the message stays. The clinician's
@@ -207,6 +241,12 @@ class Bedside:
         if llm is not None:
             changes["llm_server_url"] = llm if llm.startswith(("http://", "https://")) else None
             changes["llm_model_path"] = llm if llm and not llm.startswith(("http://", "https://")) else None
+        voice = changes.get("voice")
+        if voice is not None and self.speech is not None and voice != self.settings.voice:
+            why = self.speech.check_voice(voice)
+            if why:
+                messages.append(f"voice not changed: {why}")
+                changes.pop("voice")
         new = self.settings
         for key, value in changes.items():
             try:
@@ -269,6 +309,7 @@ class Bedside:
         if s.acquisition is not None:
             s.acquisition.switch_profile(self._with_detector_k(profile), predicate=self.predicate)
         decoder, self.decoder_message = load_decoder_for(profile)
+        self._encoder_notice(profile, decoder)
         s.use_decoder(decoder, profile)
         if self.markers is not None:
             self.markers.profile_switched(profile)
@@ -278,6 +319,13 @@ class Bedside:
             self.settings = self.settings.with_changes(device_profile=profile.key)
             self.store.save(self.settings)
         except (OSError, ValueError) as exc:
-            self.notices.append(f"profile switched for this session only: {exc}")
+            self._notice("profile", f"profile switched for this session only: {exc}")
         self._load_saved_calibration()
         return f"switched to {profile.key}: {self.decoder_message}"
+
+
+def _shipped_myo() -> DeviceProfile:
+    """The Myo profile as shipped, when the saved or clinic one cannot be used."""
+    from ..profiles.profile import PROFILE_DIR, load_profile
+
+    return load_profile(PROFILE_DIR / "myo.toml")

@@ -15,13 +15,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..events import AttemptEnd, Burst, BurstEnd, GestureDecision, OnsetWindow, SignalFault, StreamStatus, Threshold
+from ..events import (AttemptEnd, Burst, BurstEnd, GestureDecision, OnsetWindow, RateCheck, SignalFault, StreamStatus,
+                      Threshold)
 from ..interact.events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
 from ..interact.machine import Speller, SpellerConfig, SpellerState
 from ..language.api import next_letters
 from ..profiles import DeviceProfile
 from ..shipped import shipped_dir
+from .notices import NoticeBoard
 from .workers import Worker
+
+SIGNAL_QUIET_S = 2.0  # stream seconds without a repaired sample before the signal notice clears
 
 MODELS_DIR = shipped_dir("models")  # the checkout's models/, or the installed wheel's share/myovox/models
 
@@ -54,8 +58,11 @@ class BedsideSession:
 
     def __init__(self, profile: DeviceProfile, speller_config: SpellerConfig, acquisition=None, decoder=None,
                  suggester=None, speech=None, journal=None, log=None, speller_state: SpellerState | None = None,
-                 clock=None, markers=None):
+                 clock=None, markers=None, notices: NoticeBoard | None = None):
         self.profile = profile
+        self.notices = notices if notices is not None else NoticeBoard()
+        self._speaking: dict[int, Speak] = {}  # speech request id -> what was asked, until its result arrives
+        self._last_fault_time: float | None = None
         self.acquisition = acquisition
         self.decoder = decoder
         self.suggester = suggester
@@ -88,6 +95,14 @@ class BedsideSession:
         if self.acquisition is not None:
             self.acquisition.window_sink = self._on_window
             self.acquisition.start()
+        if self.speller.state.content.message or self.speller.state.content.labels:
+            self._ask_for_suggestions()  # a restored message gets its candidates now, not at the next selection
+
+    def _ask_for_suggestions(self) -> None:
+        """The speller's own request for candidates for its current content (as after an edit)."""
+        for out in self.speller._refresh(self.speller.state, self.clock()):
+            if isinstance(out, RequestSuggestions) and self.language_worker is not None:
+                self.language_worker.submit(out)
 
     def use_decoder(self, decoder, profile: DeviceProfile) -> None:
         """Another amplifier's encoder (or none): the old decoder thread ends, a new one starts."""
@@ -154,7 +169,13 @@ class BedsideSession:
             notify()
 
     def _failed(self, item, exc: BaseException) -> None:
-        self._deliver(_Notice(f"{type(item).__name__} failed ({type(exc).__name__}: {exc}); carrying on without it"))
+        # Every worker's failure reaches the notice board; the patient sees plain words, never the exception.
+        names = {"RequestSuggestions": "suggestions", "OnsetWindow": "gesture decoding", "AttemptEnd": "gesture decoding"}
+        what = names.get(type(item).__name__, type(item).__name__)
+        plain = ("Suggestions are limited for now. You can still spell." if what == "suggestions"
+                 else "A gesture could not be read. Please try again.")
+        self._deliver(_Notice(f"{what} failed ({type(exc).__name__}: {exc}); carrying on without it",
+                              key=f"worker:{what}", patient=plain))
 
     # -- the UI thread's one call ---------------------------------------------------------------
     def pump(self, now: float | None = None) -> SessionView:
@@ -165,6 +186,7 @@ class BedsideSession:
                 if isinstance(ev, StreamStatus):
                     self.status = view.status = ev
                     self._mark("state", ev)
+                    self._stream_notice(ev)
                 elif isinstance(ev, (Burst, BurstEnd)):
                     view.bursts.append(ev)
                     self._mark("burst", ev)
@@ -172,9 +194,12 @@ class BedsideSession:
                         self._log_signal(ev, view)
                 elif isinstance(ev, SignalFault):
                     view.faults.append(ev)
+                    self._signal_notice(ev)
                 elif isinstance(ev, Threshold):
                     view.threshold = ev
                     self._log_signal(ev, view)
+                elif isinstance(ev, RateCheck):
+                    self._rate_notice(ev)
         while True:
             try:
                 item = self._results.get_nowait()
@@ -188,15 +213,22 @@ class BedsideSession:
                     try:
                         self.log.gesture(now, item.time, item.confidence, item.is_action, item.label)
                     except Exception as exc:
-                        view.notices.append(f"session log: {exc}")
+                        self._problem(view, "session-log", f"session log: {exc}")
                 if self.calibration is None:
                     self._feed(item, view)
             elif isinstance(item, SuggestionsReady):
                 self._feed(item, view)
             elif isinstance(item, _Notice):
                 view.notices.append(item.text)
+                self.notices.raise_(item.key, item.text, item.patient, until_fixed=item.until_fixed)
             elif isinstance(item, _ForCalibration):
                 view.windows.append(item.event)
+        self._speech_results(now, view)
+        self._watch_language()
+        if self._last_fault_time is not None and self.status is not None and \
+                self.status.state == "connected" and self._stream_time() - self._last_fault_time > SIGNAL_QUIET_S:
+            self._last_fault_time = None
+            self.notices.resolve("signal")
         if self.calibration is not None:
             self.calibration.feed(view)
         self._feed(Tick(now), view)
@@ -222,6 +254,7 @@ class BedsideSession:
             elif isinstance(out, CallForHelp):
                 self.help_calls += 1
                 view.notices.append("CALL FOR HELP")
+                self.notices.raise_("help", "The patient called for help.", "Help is being called.")
             elif isinstance(out, MessageChanged) and self.journal is not None:
                 self._journal_message(out.message, view)
             if self.log is not None and isinstance(out, (Selected, CallForHelp)):
@@ -236,22 +269,72 @@ class BedsideSession:
             try:
                 self.suggester.learn(out.text)
             except Exception as exc:
-                view.notices.append(f"phrase memory could not learn this phrase: {exc}")
+                self._problem(view, "memory", f"phrase memory could not learn this phrase: {exc}")
         if self.journal is not None:
             try:
                 self.journal.spoken(out.text)
             except Exception as exc:
-                view.notices.append(f"journal: {exc}")
-        ok = self.speech is not None and self.speech.status.available
+                self._problem(view, "journal", f"journal: {exc}", "Your words are not being saved. Please tell your "
+                                                                     "caregiver.", until_fixed=True)
+        if self.speech is None:
+            self._log_spoken(out, False, view)
+            view.notices.append("speech is off: the message stays on screen")
+            self.notices.raise_("speech", "speech is off: the message stays on screen",
+                                "The voice is off. Your message is on the screen.", until_fixed=True)
+            return
+        # The session log records the outcome when the voice reports it (speech_ok true only if it spoke).
+        self._speaking[self.speech.say(out.text)] = out
+
+    def _log_spoken(self, out: Speak, ok: bool, view: SessionView) -> None:
         if self.log is not None:
             try:
                 self.log.spoken(out.time, out.text, ok)
             except Exception as exc:
-                view.notices.append(f"session log: {exc}")
-        if self.speech is None:
-            view.notices.append("speech is off: the message stays on screen")
+                self._problem(view, "session-log", f"session log: {exc}")
+
+    def _problem(self, view: SessionView, key: str, text: str, patient: str | None = None,
+                 until_fixed: bool = False) -> None:
+        """A failure: in this pump's view and on the notice board, where it stays until resolved or seen."""
+        view.notices.append(text)
+        self.notices.raise_(key, text, patient if patient is not None else "Something needs the caregiver's attention.",
+                            until_fixed=until_fixed)
+
+    def _speech_results(self, now: float, view: SessionView) -> None:
+        """The voice's results: a failure is a notice until the voice works again, and the words come back."""
+        events = getattr(self.speech, "events", None)
+        if events is None:
             return
-        self.speech.say(out.text)
+        from ..speech.events import SpeechFailed
+
+        while True:
+            try:
+                ev = events.get_nowait()
+            except queue.Empty:
+                break
+            asked = self._speaking.pop(getattr(ev, "request_id", None), None)
+            failed = isinstance(ev, SpeechFailed)
+            if asked is not None:
+                self._log_spoken(asked, not failed, view)
+            if not failed:
+                self.notices.resolve("speech")
+                continue
+            view.notices.append(ev.message)
+            self.notices.raise_("speech", f"{ev.message} (not spoken: {len(ev.text)} characters)",
+                                "The voice did not work. Your message is back on the screen.", until_fixed=True)
+            self._restore_unspoken(ev.text, view)
+
+    def _restore_unspoken(self, text: str, view: SessionView) -> None:
+        """Put words the voice failed to say back in the message, if the patient has not started another."""
+        from dataclasses import replace as _replace
+
+        state = self.speller.state
+        if not text.strip() or state.content.message.strip():
+            return
+        self.speller.state = _replace(state, content=_replace(state.content, message=text))
+        view.changed = True
+        if self.journal is not None:
+            self._journal_message(text, view)
+        self._ask_for_suggestions()
 
     def _log(self, out, view: SessionView) -> None:
         try:
@@ -263,7 +346,7 @@ class BedsideSession:
             else:
                 self.log.note(out.time, "call_for_help")
         except Exception as exc:  # a log must never cost the patient a selection
-            view.notices.append(f"session log: {exc}")
+            self._problem(view, "session-log", f"session log: {exc}")
 
     def _log_signal(self, ev, view: SessionView) -> None:
         """Content-free signal figures for the progression report: rest noise when a rest was captured,
@@ -294,12 +377,74 @@ class BedsideSession:
         try:
             self.journal.set_message(message)
         except Exception as exc:
-            view.notices.append(f"journal: could not save the message ({exc}); it is still on screen")
+            self._problem(view, "journal", f"journal: could not save the message ({exc}); it is still on screen",
+                          "Your words are not being saved. Please tell your caregiver.", until_fixed=True)
+        else:
+            if "journal" in self.notices and getattr(self.journal, "path", None) is not None:
+                self.notices.resolve("journal")
+
+    # -- notices from the stream, the signal and the language model -----------------------------
+    def _stream_notice(self, status: StreamStatus) -> None:
+        if status.state in ("disconnected", "wrong device"):
+            plain = ("The sensor is disconnected. Your message is kept." if status.state == "disconnected"
+                     else "The wrong sensor is connected. Your message is kept.")
+            what = "Amplifier disconnected" if status.state == "disconnected" else "Wrong amplifier"
+            self.notices.raise_("stream", f"{what}: {status.message.rstrip('. ')}. Your message is kept.", plain)
+        elif status.state == "connected":
+            self.notices.resolve("stream")
+
+    def _rate_notice(self, check: RateCheck) -> None:
+        if check.ok:
+            self.notices.resolve("rate")
+            return
+        self.notices.raise_("rate", f"The stream declares {check.declared_hz:g} Hz but sends {check.measured_hz:.0f} "
+                                    f"samples per second (over {check.span_s:.1f} s of its timestamps): gesture "
+                                    f"windows cover the wrong time. Check the amplifier's rate setting.",
+                            "The sensor is not working properly. Gestures may be wrong.")
+
+    def _signal_notice(self, fault: SignalFault) -> None:
+        """One notice while faults keep coming (channels and kinds merged), not one per chunk."""
+        if "signal" not in self.notices:
+            self._fault_channels, self._fault_kinds = set(), set()
+        self._last_fault_time = fault.time
+        self._fault_channels.update(fault.channels)
+        self._fault_kinds.update(k for n, k in ((fault.nonfinite, "not-a-number/infinite"),
+                                                (fault.out_of_range, "out-of-range")) if n)
+        chans = ",".join(str(c + 1) for c in sorted(self._fault_channels))
+        self.notices.raise_("signal", f"Signal faults on channel(s) {chans}: {' and '.join(sorted(self._fault_kinds))} "
+                                      f"samples are being repaired; check the electrodes and cable.",
+                            "The sensor signal is noisy. Gestures may be missed.")
+
+    def _stream_time(self) -> float:
+        acq = self.acquisition
+        try:
+            _, times = acq.chain.filtered.latest(1)
+            return float(times[-1]) if len(times) else -1e18
+        except Exception:
+            return -1e18
+
+    def _watch_language(self) -> None:
+        backend = getattr(self.suggester, "backend", None)
+        state = getattr(backend, "state", None)
+        if state == "failed":
+            self.notices.raise_("language", f"language model: {backend.message}; suggestions come from phrase "
+                                            f"memory and the word list", "Suggestions are limited for now.",
+                                until_fixed=True)
+            return
+        problem = getattr(getattr(backend, "generator", None), "problem", "")
+        if problem:
+            self.notices.raise_("language", f"language model: {problem}; suggestions come from phrase memory and "
+                                            f"the word list", "Suggestions are limited for now.", until_fixed=True)
+        elif "language" in self.notices:
+            self.notices.resolve("language")
 
 
 @dataclass(frozen=True)
 class _Notice:
     text: str
+    key: str = "worker"
+    patient: str | None = None
+    until_fixed: bool = False
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,6 @@ class PhraseMemory:
 
     def _save(self) -> None:
         assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "version": 1,
             "utterances": self.utterances,
@@ -112,9 +111,9 @@ class PhraseMemory:
                 for e in self.entries.values() if e.count > 0
             ],
         }
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=0), encoding="utf-8")
-        os.replace(tmp, self.path)
+        from ..session.files import atomic_write_bytes  # noqa: PLC0415 (0600 file in a 0700 folder, fsync'd)
+
+        atomic_write_bytes(self.path, json.dumps(data, ensure_ascii=False, indent=0).encode("utf-8"))
 
     # ---- ranking --------------------------------------------------------------------------
     def _use_bonus(self, e: PhraseEntry) -> float:

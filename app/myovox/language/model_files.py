@@ -43,19 +43,25 @@ def _marker(path: Path) -> Path:
     return path.with_name(path.name + ".verified.json")
 
 
+def _identity(path: Path, expected: str) -> dict:
+    """What the file was when its sha256 was last computed. ctime cannot be set back by a program (os.utime
+    sets only atime/mtime), so any write into the file since, even one that restores the mtime, forces a re-hash."""
+    st = path.stat()
+    return {"sha256": expected, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns,
+            "inode": st.st_ino, "device": st.st_dev}
+
+
 def _already_verified(path: Path, expected: str) -> bool:
-    """Skip re-hashing 250 MB at every start when size and mtime match our last successful check."""
+    """Skip re-hashing 250 MB at every start when the file is the one we last hashed (see `_identity`)."""
     try:
-        m = json.loads(_marker(path).read_text())
-        st = path.stat()
-        return m == {"sha256": expected, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        return json.loads(_marker(path).read_text()) == _identity(path, expected)
     except (OSError, ValueError):
         return False
 
 
 def _write_marker(path: Path, expected: str) -> None:
-    st = path.stat()
-    _marker(path).write_text(json.dumps({"sha256": expected, "size": st.st_size, "mtime_ns": st.st_mtime_ns}))
+    """Only called right after a real sha256 check of `path` matched."""
+    _marker(path).write_text(json.dumps(_identity(path, expected)))
 
 
 def verify_model_file(path: Path, expected_sha256: str, progress: Progress | None = None) -> Path:
@@ -71,8 +77,9 @@ def verify_model_file(path: Path, expected_sha256: str, progress: Progress | Non
     return path
 
 
-def default_model_path(cache_dir: Path | None = None, progress: Progress | None = None) -> Path:
-    """The default GGUF in the user cache, assembled from the installed package on first use."""
+def default_model_path(cache_dir: Path | None = None, progress: Progress | None = None, rebuild: bool = False) -> Path:
+    """The default GGUF in the user cache, assembled from the installed package on first use.
+    `rebuild`: the cached copy was refused by llama.cpp, so the marker is not trusted and it is hashed again."""
     try:
         import importlib
 
@@ -83,6 +90,8 @@ def default_model_path(cache_dir: Path | None = None, progress: Progress | None 
         ) from exc
     expected: str = pkg.EXPECTED_SHA256
     target = (cache_dir or model_cache_dir()) / pkg.MODEL_NAME
+    if rebuild:
+        _marker(target).unlink(missing_ok=True)
     if target.is_file():
         try:
             return verify_model_file(target, expected, progress)

@@ -29,6 +29,39 @@ class UserDirs:
                    data=Path(platformdirs.user_data_dir("myovox", appauthor=False)),
                    logs=Path(platformdirs.user_log_dir("myovox", appauthor=False)))
 
+    def make_private(self) -> list[str]:
+        """Create (or tighten) the three folders as 0700; returns a problem per folder that could not be."""
+        problems = []
+        for d in (self.config, self.data, self.logs):
+            try:
+                private_dir(d)
+                if d.stat().st_mode & 0o077:
+                    os.chmod(d, 0o700)
+            except OSError as exc:
+                problems.append(f"{d}: {exc}")
+        return problems
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a folder, creating every missing level 0700 (only the owner can list or read the patient's
+    files). mkdir's mode is masked by the umask, so each new level is chmod'ed too."""
+    path = Path(path)
+    missing, p = [], path
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(d, 0o700)
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} is not a folder")
+    return path
+
 
 def fsync_dir(directory: Path) -> None:
     """Make a rename or a new file in `directory` survive power loss (best effort where unsupported)."""
@@ -46,7 +79,7 @@ def fsync_dir(directory: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write to a temp file beside `path`, fsync it, then os.replace: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)

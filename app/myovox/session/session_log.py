@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .files import UserDirs
+from .files import UserDirs, private_dir
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class SessionLog:
     def __init__(self, path: Path, log_content: bool = False, patient: str = "", profile: str = ""):
         self.path = Path(path)
         self.log_content = bool(log_content)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._file = os.fdopen(fd, "a", encoding="utf-8", buffering=1)
         self._gestures = self._rejected = self._selections = self._undos = 0

@@ -119,7 +119,9 @@ class EspeakNgProcessVoice:
         for line in r.stdout.splitlines()[1:]:
             parts = line.split()
             if len(parts) >= 5:
-                names.extend({parts[1], parts[4]})  # language code and voice file both work with -v
+                # language code, voice file (and its last part), and the other languages it serves: "(fr 8)"
+                names.extend({parts[1], parts[4], parts[4].rsplit("/", 1)[-1]})
+                names.extend(p.strip("()") for p in parts[5::2] if p.startswith("("))
         return sorted(set(names))
 
     def _run(self, text: str, wav_path: Path | None) -> None:

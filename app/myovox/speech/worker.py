@@ -48,6 +48,7 @@ class SpeechWorker:
         self._ids = itertools.count(1)
         self._closed = False
         self._lock = threading.Lock()
+        self._known: list[str] | None = None
         self._status = self._probe()
         self._thread = threading.Thread(target=self._run, name="myovox-speech", daemon=True)
         self._thread.start()
@@ -70,10 +71,31 @@ class SpeechWorker:
         return self._enqueue(text, Path(wav_path))
 
     def set_voice(self, voice: str) -> None:
-        """Applies to requests queued after this call."""
+        """Applies to requests queued after this call (see `check_voice` to refuse an unknown name first)."""
         if not isinstance(voice, str) or not voice.strip():
             raise ValueError(f"voice must be a non-empty name such as 'en-us', got {voice!r}")
         self._requests.put(_SetVoice(voice.strip(), None))
+
+    def check_voice(self, voice: str) -> str | None:
+        """None if the backend knows `voice`, else why not (espeak-ng itself quietly falls back from a near
+        miss such as 'en-uss' to another voice, so its own list decides)."""
+        voice = voice.strip() if isinstance(voice, str) else ""
+        if not voice or ".." in voice.split("/") or voice.startswith("/"):
+            return f"{voice!r} is not a voice name"
+        known = self.known_voices()
+        if known and voice.lower() not in {k.lower() for k in known}:
+            close = [v for v in known if v.lower().startswith(voice[:2].lower())][:6]
+            return f"{self.backend} has no voice {voice!r}" + (f" (try {', '.join(close)})" if close else "")
+        return None
+
+    def known_voices(self) -> list[str]:
+        """The backend's voice names (asked once); empty if it cannot say, and then any name is tried."""
+        if self._known is None:
+            try:
+                self._known = list(self._voice.voices())
+            except Exception:  # noqa: BLE001 - not installed, cannot start: the status already says so
+                self._known = []
+        return self._known
 
     def set_rate(self, rate_wpm: int) -> None:
         """Words per minute; applies to requests queued after this call."""

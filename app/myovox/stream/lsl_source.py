@@ -14,7 +14,7 @@ import numpy as np
 import pylsl
 from pylsl.util import LostError
 
-from ..events import StreamStatus
+from ..events import RateCheck, StreamStatus
 from ..profiles import DeviceProfile
 from ..signal.guard import SampleGuard
 from .ring import RingBuffer
@@ -33,6 +33,20 @@ def stream_label(info: pylsl.StreamInfo) -> str:
 
 def default_predicate(profile: DeviceProfile) -> str:
     return profile.stream.predicate() or "type='EMG'"
+
+
+def pinned_predicate(profile: DeviceProfile, predicate: str | None) -> str:
+    """The caller's predicate (e.g. `--stream`) narrowed by the profile's `source_id`/`hostname` pin, which is
+    never dropped: a pinned profile must not read another device's outlet of the same name."""
+    if not predicate:
+        return default_predicate(profile)
+    pins = [f"{k}='{v}'" for k in ("source_id", "hostname") if (v := getattr(profile.stream, k))]
+    pins = [p for p in pins if p not in predicate]
+    return " and ".join([f"({predicate})", *pins]) if pins else predicate
+
+
+RATE_CHECK_SPAN_S = 1.0  # stream seconds of samples per measured-rate check
+RATE_CHECK_TOLERANCE = 0.1  # at least this fraction, or the profile's own tolerance if larger
 
 
 class LslSource:
@@ -59,7 +73,7 @@ class LslSource:
         consumer_guards: bool = False,
     ):
         self.profile = profile
-        self.predicate = predicate or default_predicate(profile)
+        self.predicate = pinned_predicate(profile, predicate)
         self.on_chunk = on_chunk
         self.consumer_guards = consumer_guards and on_chunk is not None
         self.on_event = on_event
@@ -82,6 +96,8 @@ class LslSource:
         self.dropouts = 0
         self._last_uid = ""
         self._last_resolve = 0.0
+        self._rate_anchor: tuple[float, int] | None = None  # (stream time, ring total) the current span began
+        self.rate_ok = True
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -163,6 +179,7 @@ class LslSource:
         self._last_uid = info.source_id() or self._last_uid
         self._last_sample_local = pylsl.local_clock()
         self._last_ts = None
+        self._rate_anchor = None
 
     def _close_inlet(self) -> None:
         inlet, self._inlet = self._inlet, None
@@ -194,6 +211,7 @@ class LslSource:
             clean, fault = self.guard.process(data[:n], self.ring.total, float(ts[0]))
             self.ring.write(clean, ts)
         self._rate_hist.append((now, self.ring.total))
+        self._check_rate(float(ts[-1]))
         if self._status.state != "connected":
             self._set_status("connected", f"receiving {stream_label(self._info)}",
                              name=self._info.name(), source_id=self._info.source_id())
@@ -213,6 +231,25 @@ class LslSource:
                 if not self.profile.stream_problems(info.channel_count(), info.nominal_srate(), fmt):
                     self._close_inlet()
                     return  # the next loop connects afresh
+
+    def _check_rate(self, t_last: float) -> None:
+        """Samples per second of the stream's own timestamps against its declared rate, per RATE_CHECK_SPAN_S."""
+        total = self.ring.total
+        if self._rate_anchor is None:
+            self._rate_anchor = (t_last, total)
+            return
+        t0, n0 = self._rate_anchor
+        span = t_last - t0
+        if span < RATE_CHECK_SPAN_S:
+            return
+        self._rate_anchor = (t_last, total)
+        declared = float(self._info.nominal_srate()) if self._info is not None else self.profile.rate_hz
+        measured = (total - n0) / span
+        ok = abs(measured - declared) <= max(RATE_CHECK_TOLERANCE, self.profile.rate_tolerance) * declared
+        if ok != self.rate_ok:
+            self.rate_ok = ok
+            if self.on_event:
+                self.on_event(RateCheck(declared, measured, span, ok, t_last))
 
     def _count_dropouts(self, ts: np.ndarray) -> None:
         """A gap of more than five sample intervals between consecutive timestamps is a dropout."""

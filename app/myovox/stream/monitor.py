@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from ..events import Burst, BurstEnd, SignalFault, StreamStatus, Threshold
+from ..events import Burst, BurstEnd, RateCheck, SignalFault, StreamStatus, Threshold
 from ..profiles import ProfileError, find_profile
 
 
@@ -18,6 +18,11 @@ def describe(event) -> str | None:
     if isinstance(event, StreamStatus):
         extra = f", {event.rate_measured:.0f} samples/s, {event.dropouts} dropouts" if event.state == "disconnected" else ""
         return f"[stream] {event.state}: {event.message}{extra}"
+    if isinstance(event, RateCheck):
+        if event.ok:
+            return f"[stream] the measured rate matches the declared {event.declared_hz:g} Hz again"
+        return (f"[stream] WARNING: the stream declares {event.declared_hz:g} Hz but sends {event.measured_hz:.0f} "
+                f"samples/s: check the amplifier's rate setting")
     if isinstance(event, Threshold):
         if not event.steady:
             return (f"[rest] WARNING: the rest capture was not quiet (movement during it); bursts may be missed. "
@@ -34,6 +39,29 @@ def describe(event) -> str | None:
     return None
 
 
+class FaultSummary:
+    """Repaired-sample reports summed over `every_s` seconds of the terminal's time: one line per period."""
+
+    def __init__(self, every_s: float = 1.0):
+        self.every_s = every_s
+        self._due: float | None = None
+        self._pending: list[SignalFault] = []
+
+    def add(self, fault: SignalFault) -> None:
+        self._pending.append(fault)
+
+    def flush(self, now: float) -> str | None:
+        if not self._pending or (self._due is not None and now < self._due):
+            return None
+        self._due = now + self.every_s
+        faults, self._pending = self._pending, []
+        chans = sorted({c for f in faults for c in f.channels})
+        merged = SignalFault(faults[0].first_index, faults[0].time, sum(f.nonfinite for f in faults),
+                             sum(f.out_of_range for f in faults), tuple(chans))
+        line = describe(merged)
+        return f"{line} ({len(faults)} reports in the last {self.every_s:g} s)" if len(faults) > 1 else line
+
+
 def monitor(profile_name: str, predicate: str | None, seconds: float | None, print_fn=print) -> int:
     from .acquisition import Acquisition  # imports pylsl
 
@@ -48,13 +76,20 @@ def monitor(profile_name: str, predicate: str | None, seconds: float | None, pri
     acq.start()
     started = time.monotonic()
     last_state = 0.0
+    faults = FaultSummary()
     try:
         while seconds is None or time.monotonic() - started < seconds:
             for ev in acq.drain():
+                if isinstance(ev, SignalFault):
+                    faults.add(ev)  # a fault on every chunk would print ~40 lines a second: summed instead
+                    continue
                 line = describe(ev)
                 if line:
                     print_fn(line)
             now = time.monotonic()
+            line = faults.flush(now)
+            if line:
+                print_fn(line)
             if now - last_state >= 5.0 and acq.source.connected:
                 last_state = now
                 src = acq.source

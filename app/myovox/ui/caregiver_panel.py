@@ -2,12 +2,16 @@
 state and the last decision. It reads the acquisition's rings; it never drives the amplifier."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from ..events import REST_LABEL
+
+FAULT_MARK_S = 2.0  # a channel's red "artefacts" mark clears after this many stream seconds without a fault
 
 STATE_COLOURS = {"connected": "#1e8449", "searching": "#b9770e", "disconnected": "#c0392b",
                  "wrong device": "#c0392b", "stopped": "#7f8c8d"}
@@ -27,6 +31,21 @@ class CaregiverPanel(QWidget):
         self.decision.setStyleSheet("font-size:14pt; padding:6px;")
         top.addWidget(self.decision, 2)
         lay.addLayout(top)
+        # Every unresolved notice with the time it was first raised; acknowledged ones that need a fix stay.
+        notes = QHBoxLayout()
+        self.notice_list = QListWidget()
+        self.notice_list.setMaximumHeight(130)
+        self.notice_list.setWordWrap(True)
+        notes.addWidget(self.notice_list, 1)
+        acks = QVBoxLayout()
+        self.ack_button = QPushButton("Acknowledge")
+        self.ack_all_button = QPushButton("Acknowledge all")
+        for b in (self.ack_button, self.ack_all_button):
+            b.setMinimumHeight(36)
+            acks.addWidget(b)
+        notes.addLayout(acks)
+        lay.addLayout(notes)
+        self._notice_keys: list[str] = []
         self.model = QLabel("")
         self.model.setWordWrap(True)
         lay.addWidget(self.model)
@@ -55,8 +74,23 @@ class CaregiverPanel(QWidget):
         self._markers: list = []
         self._quality_labels: list[QLabel] = []
         self._channels = 0
-        self._fault_channels: set[int] = set()
+        self._fault_channels: dict[int, float] = {}  # channel -> stream time of its last repaired sample
         self._thr_line = None
+
+    def show_notices(self, notices) -> None:
+        """The board's active notices: time first raised, the words, and whether it was seen."""
+        self.notice_list.clear()
+        self._notice_keys = []
+        for n in notices:
+            stamp = time.strftime("%H:%M:%S", time.localtime(n.since))
+            extra = f" (x{n.count})" if n.count > 1 else ""
+            seen = "  [seen; stays until fixed]" if n.acknowledged else ""
+            self.notice_list.addItem(f"{stamp}  {n.text}{extra}{seen}")
+            self._notice_keys.append(n.key)
+
+    def selected_notice(self) -> str | None:
+        row = self.notice_list.currentRow()
+        return self._notice_keys[row] if 0 <= row < len(self._notice_keys) else None
 
     def _setup_channels(self, n: int) -> None:
         self.signal_plot.clear()
@@ -75,7 +109,7 @@ class CaregiverPanel(QWidget):
             self.quality.addWidget(lab, i // 8, i % 8)
             self._quality_labels.append(lab)
         self._channels = n
-        self._fault_channels = set()
+        self._fault_channels = {}
         self._thr_line = None
 
     def show_status(self, status) -> None:
@@ -95,7 +129,13 @@ class CaregiverPanel(QWidget):
 
     def mark_faults(self, faults) -> None:
         for f in faults:
-            self._fault_channels.update(f.channels)
+            for c in f.channels:
+                self._fault_channels[c] = max(f.time, self._fault_channels.get(c, f.time))
+
+    def faulty_channels(self, now: float) -> set[int]:
+        """Channels with a repaired sample in the last FAULT_MARK_S stream seconds (older marks are dropped)."""
+        self._fault_channels = {c: t for c, t in self._fault_channels.items() if now - t <= FAULT_MARK_S}
+        return set(self._fault_channels)
 
     def update_plots(self, chain, bursts) -> None:
         """Redraw from the chain's filtered ring (newest `seconds`), with burst onsets as vertical lines."""
@@ -140,10 +180,11 @@ class CaregiverPanel(QWidget):
                 keep.append(m)
         self._markers = keep
         rms = np.sqrt(np.mean(data[-int(chain.profile.rate_hz):] ** 2, axis=0))
+        faulty = self.faulty_channels(float(times[-1]))
         for i, lab in enumerate(self._quality_labels):
             flat = rms[i] < 1e-9
-            bad = flat or i in self._fault_channels
+            bad = flat or i in faulty
             colour = "#c0392b" if bad else "#1e8449"
-            why = "flat" if flat else ("artefacts" if i in self._fault_channels else f"{rms[i]:.3g}")
+            why = "flat" if flat else ("artefacts" if i in faulty else f"{rms[i]:.3g}")
             lab.setText(f"ch{i + 1}: {why}")
             lab.setStyleSheet(f"padding:3px; border:1px solid #999; color:white; background:{colour};")

@@ -65,9 +65,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.caregiver, "Caregiver")
         self.tabs.addTab(self._settings_tab(), "Clinician settings")
         self.caregiver.calibrate_button.clicked.connect(self.open_wizard)
-        self.caregiver.rest_button.clicked.connect(lambda: bedside.session.acquisition.recapture_rest())
+        self.caregiver.rest_button.clicked.connect(self.recapture_rest)
         self.caregiver.partner.editingFinished.connect(
             lambda: bedside.session.set_partner_line(self.caregiver.partner.text()))
+        self.caregiver.ack_button.clicked.connect(lambda: self.acknowledge(self.caregiver.selected_notice() or ""))
+        self.caregiver.ack_all_button.clicked.connect(lambda: self.acknowledge(None))
+        self._board_version = -1
         self.wizard = None
         self.ui_faults = 0
         self._plot_due = 0.0
@@ -85,8 +88,7 @@ class MainWindow(QMainWindow):
         self.timer.start(30)
         self.wake.connect(self.tick, Qt.QueuedConnection)
         bedside.session.notify = self.wake.emit
-        for notice in bedside.notices:
-            self.show_notice(notice)
+        self.render_notices()
         self.patient.render(bedside.session.speller)
         self.caregiver.model.setText(bedside.status_line())
 
@@ -106,18 +108,17 @@ class MainWindow(QMainWindow):
         view = s.pump()
         if view.status is not None:
             self.caregiver.show_status(view.status)
-            if view.status.state in ("disconnected", "wrong device"):
-                self.show_notice(f"Amplifier {view.status.state}: {view.status.message}. Your message is kept.")
-            elif view.status.state == "connected":
-                self.show_notice("")
         for d in view.decisions:
             self.caregiver.show_decision(d)
         if view.faults:
             self.caregiver.mark_faults(view.faults)
-        for n in view.notices:
-            self.show_notice(n)
-        if view.threshold is not None and not view.threshold.steady:
-            self.show_notice("The rest capture was not quiet: ask the patient to relax, then press 'Recapture rest'.")
+        if view.threshold is not None:
+            if not view.threshold.steady:
+                s.notices.raise_("rest", "The rest capture was not quiet: ask the patient to relax, then press "
+                                         "'Recapture rest'.", "Please relax for a moment.")
+            else:
+                s.notices.resolve("rest")
+        self.render_notices()
         if view.changed:
             self.patient.render(s.speller)
             if view.decisions and self.measure_paint:
@@ -142,12 +143,37 @@ class MainWindow(QMainWindow):
         view = s.handle(GestureDecision(gesture, 1.0, s.speller.state.now))
         if view.changed:
             self.patient.render(s.speller)
-        for n in view.notices:
-            self.show_notice(n)
+        self.render_notices()
 
-    def show_notice(self, text: str) -> None:
-        self.patient.show_notice(text)
-        self.statusBar().showMessage(text)
+    def show_notice(self, text: str, key: str = "ui") -> None:
+        """A notice from the window itself; it stays on the board until acknowledged."""
+        self.bedside.session.notices.raise_(key, text)
+        self.render_notices()
+
+    def acknowledge(self, key: str | None) -> None:
+        if key != "":
+            self.bedside.session.notices.acknowledge(key)
+        self.render_notices()
+
+    def recapture_rest(self) -> None:
+        acq = self.bedside.session.acquisition
+        if acq is None:
+            self.show_notice("There is no stream: rest cannot be captured.")
+            return
+        acq.recapture_rest()
+
+    def render_notices(self) -> None:
+        """Draw the notice board when it changed: plain words on the patient view, the list with times for the
+        caregiver, the newest in the status bar."""
+        board = self.bedside.session.notices
+        if board.version == self._board_version:
+            return
+        self._board_version = board.version
+        active = board.active()
+        self.patient.show_notices(board.for_patient())
+        self.caregiver.show_notices(active)
+        newest = max(active, key=lambda n: n.updated, default=None)
+        self.statusBar().showMessage(newest.text if newest else "")
 
     # -- calibration -----------------------------------------------------------------------------
     def open_wizard(self) -> None:
@@ -203,7 +229,8 @@ class MainWindow(QMainWindow):
         self.rate.setRange(80, 400)
         self.rate.setValue(int(self.bedside.settings_value("speech_rate_wpm", 160)))
         form.addRow("Speech rate (words/min)", self.rate)
-        self.llm = QLineEdit(str(self.bedside.settings_value("llm_model", "") or ""))
+        self.llm = QLineEdit(str(self.bedside.settings_value("llm_server_url", None)
+                                 or self.bedside.settings_value("llm_model_path", None) or ""))
         self.llm.setPlaceholderText("default: Gemma 3 270M; or a .gguf path, or http://server:8080")
         form.addRow("Language model", self.llm)
         apply = QPushButton("Apply")

@@ -24,6 +24,8 @@ def _sheet(font_pt: int) -> str:
     QLabel[role="cell"] {{ background:#222; color:{FG}; border:2px solid #555; border-radius:10px; font-size:{font_pt}pt; }}
     QLabel[role="cell"][kind="help"] {{ background:{HELP}; color:#fff; font-weight:bold; }}
     QLabel[role="cell"][lit="true"] {{ background:{CELL_HI}; color:#000; border:6px solid #fff; font-weight:bold; }}
+    QLabel[role="cell"][textlen="long"] {{ font-size:{max(12, int(font_pt * 0.62))}pt; }}
+    QLabel[role="cell"][textlen="longer"] {{ font-size:{max(11, int(font_pt * 0.48))}pt; }}
     """
 
 
@@ -50,9 +52,11 @@ class PatientView(QWidget):
         self.message.setStyleSheet(
             f"background:#111; color:{FG}; border:3px solid #888; padding:12px; font-size:{int(font_pt * 1.3)}pt;")
         outer.addWidget(self.message)
+        # Every unresolved notice, in plain words, large enough to read from the bed (one line each).
         self.notice = QLabel("")
-        self.notice.setStyleSheet(f"color:{CELL_HI}; font-size:{max(12, font_pt // 2)}pt;")
+        self.notice.setStyleSheet(f"color:{CELL_HI}; font-size:{max(16, int(font_pt * 0.8))}pt; font-weight:bold;")
         self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
         outer.addWidget(self.notice)
         self.board = QVBoxLayout()
         self.board.setSpacing(8)
@@ -108,6 +112,9 @@ class PatientView(QWidget):
                 lab.setProperty("kind", cell.kind)
                 lab.setProperty("role", "cell")
                 lab.setProperty("lit", False)
+                # A long candidate gets a smaller font so it is read whole, never cut off in its cell.
+                n = len(cell.caption)
+                lab.setProperty("textlen", "longer" if n > 22 else "long" if n > 11 else "normal")
                 lab.setAlignment(Qt.AlignCenter)
                 lab.setWordWrap(True)
                 lab.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -118,5 +125,11 @@ class PatientView(QWidget):
             self._rows.append(frame)
             self._cells.append(labels)
 
+    def show_notices(self, lines) -> None:
+        text = "\n".join(dict.fromkeys(lines))  # the same plain words once
+        if self.notice.text() != text:
+            self.notice.setText(text)
+            self.notice.setVisible(bool(text))
+
     def show_notice(self, text: str) -> None:
-        self.notice.setText(text)
+        self.show_notices([text] if text else [])
