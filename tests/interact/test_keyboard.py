@@ -218,12 +218,16 @@ def test_real_language_layer_reads_a_phrase():
 
     lang = LanguageSuggester()
     m = make(GROUPS)
+    walked = 0
     for w in "i want some water".split():
         for ch in w:
             out = act(m, f"key{m.layout.key_of(ch) + 1}")
             for r in [o for o in out if isinstance(o, RequestSuggestions)]:
                 m.handle(SuggestionsReady(r.request_id, tuple(lang.read_groups(*r.query, m.layout, r.context)), m.state.now))
-        assert m.message.split()[-1] == w, (m.message, m.state.choices)
+        assert w in [c.strip() for c in m.state.choices[:3]], (m.message, m.state.choices)
         act(m, "control")
+        while m.message.split()[-1] != w:
+            act(m, "key2")  # other word: the controls stay up
+            walked += 1
         act(m, "key1")
-    assert m.message == "i want some water "
+    assert m.message == "i want some water " and walked <= 2

@@ -165,9 +165,16 @@ class GroupSpeller:
         if not readings:
             readings = (B.Cell(B.CANDIDATE, (s.typed.shown or s.typed.spelling or "").strip() or "…"),)
         kind = {KEYS: KEY, SPELL: KEY, CONFIRM: "confirm"}.get(s.layer, "control")
-        caps = self.gesture_captions(s)
-        cells = tuple(B.Cell(B.HELP if cap == "CALL FOR HELP" else kind, cap) for cap in caps)
+        names = self.gesture_names()
+        cells = tuple(B.Cell(B.HELP if cap == "CALL FOR HELP" else kind, f"{cap}\n({name})" if cap else "")
+                      for cap, name in zip(self.gesture_captions(s), names))
         return (readings, cells)
+
+    def gesture_names(self) -> tuple[str, ...]:
+        """The caregiver's names of the gestures, in the order of `gesture_captions`."""
+        by_role = {role: label for label, role in self.config.roles.items()}
+        roles = KEY_ROLES[: self.layout.keys] + (CONTROL_ROLE,)
+        return tuple(by_role.get(r, r) for r in roles)
 
     def row_cells(self, row: int, state: GroupState | None = None) -> B.Row:
         return self.rows(state)[row]
