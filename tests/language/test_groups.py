@@ -40,9 +40,9 @@ def test_readings_follow_the_context_then_other_words_then_completions():
 
 def test_the_measurement_prefers_layouts_that_tell_common_words_apart():
     freqs = {"he": 5.0, "if": 4.0, "in": 3.0, "go": 1.0}
-    assert collision_error(GroupLayout.parse("abcdefghi'|jklmnopqr|stuvwxyz"), freqs) == pytest.approx(4 / 13)
+    assert collision_error(GroupLayout.parse("abcdefghi'|jklmnopqr|stuvwxyz"), freqs) == pytest.approx(5 / 13)  # "if" loses to "he", "go" to "in"
     assert sum(1 for _ in alphabetical_layouts(3)) == 300
     better = local_search(GroupLayout.parse("abcdefghi'|jklmnopqr|stuvwxyz"), freqs, iterations=400)
-    assert collision_error(better, freqs) < 4 / 13
+    assert collision_error(better, freqs) < 5 / 13
     tf = training_frequencies(["I want water", "water please"], {"the": 0.05, "water": 0.001})
     assert tf["water"] > tf["want"] > 0 and "the" in tf
