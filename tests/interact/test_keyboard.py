@@ -247,3 +247,13 @@ def test_real_language_layer_reads_a_phrase():
             walked += 1
         act(m, "key1")
     assert m.message == "i want some water " and walked <= 2
+
+
+def test_switching_between_the_board_and_the_keyboard_keeps_the_message():
+    from myovox.interact.keyboard import state_with_message
+    from myovox.interact.machine import DIRECT
+
+    g = Speller(SpellerConfig(GROUPS, default_roles(list("abcd"), GROUPS)), state_with_message(GROUPS, "i want "))
+    assert g.message == "i want " and g.state.typed.keys == ()
+    d = Speller(SpellerConfig(DIRECT, default_roles(list("abcd"))), state_with_message(DIRECT, g.message + "wa" + K.PENDING))
+    assert d.message == "i want wa "

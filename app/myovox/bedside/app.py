@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..interact.machine import Content, SpellerState
+from ..interact.machine import DIRECT, GROUPS, Content, Speller, SpellerState, default_roles
 from ..profiles import DeviceProfile, ProfileError, find_profile
 from .calibration import CalibrationRunner, recommend
 from .session import BedsideSession
@@ -183,8 +183,23 @@ class Bedside:
         if decoder is not None:
             decoder.use(replace(calibration, rejection_threshold=self.settings.rejection_threshold))
         self.mode, self.roles = mode, dict(roles)
-        self.session.speller.config = self._speller_config()
-        self.session.speller.state = replace(self.session.speller.state, highlight=type(self.session.speller.state.highlight)())
+        if mode == DIRECT and self.settings.four_gesture_mode == GROUPS and len(roles) >= 4:
+            self.mode, self.roles = GROUPS, default_roles(list(roles), GROUPS)  # the clinician chose the keyboard
+        if self._reconfigure_speller() and self.mode != GROUPS:
+            self.session.speller.state = replace(self.session.speller.state, highlight=type(self.session.speller.state.highlight)())
+
+    def _reconfigure_speller(self) -> bool:
+        """The speller follows the mode and settings; between the board modes and the keyboard (groups) it
+        is another kind of speller, built afresh with the message carried over. True if it was kept."""
+        config = self._speller_config()
+        old = self.session.speller
+        if (config.mode == GROUPS) != (old.config.mode == GROUPS):
+            from ..interact.keyboard import state_with_message  # noqa: PLC0415
+
+            self.session.speller = Speller(config, state_with_message(config.mode, old.message))
+            return False
+        old.config = config
+        return True
 
     def update_settings(self, changes: dict) -> list[str]:
         """Apply the clinician's changes; a value out of range is refused with its reason, the rest applies."""
@@ -207,7 +222,7 @@ class Bedside:
             messages.append("settings saved")
         except OSError as exc:
             messages.append(f"settings apply now but could not be saved: {exc}")
-        self.session.speller.config = self._speller_config()
+        self._reconfigure_speller()
         decoder = self.session.decoder
         if decoder is not None and decoder.calibration is not None and \
                 decoder.calibration.rejection_threshold != new.rejection_threshold:
@@ -235,7 +250,7 @@ class Bedside:
         decoder, self.decoder_message = load_decoder_for(profile)
         s.use_decoder(decoder, profile)
         self.mode = self.roles = None  # a calibration belongs to one profile: back to one-key scanning
-        s.speller.config = self._speller_config()
+        self._reconfigure_speller()
         try:  # kept in the live settings too, or the next settings change would save the old profile back
             self.settings = self.settings.with_changes(device_profile=profile.key)
             self.store.save(self.settings)

@@ -378,3 +378,14 @@ class GroupSpeller:
         typed = replace(s.typed, shown=texts[pick], pick=pick)
         self.state = replace(s, choices=tuple(texts), typed=typed)  # an answer is not an edit: nothing to undo
         return [MessageChanged(typed.message, (), ev.time)] if typed != s.typed else []
+
+
+def state_with_message(mode: str, message: str):
+    """A fresh speller state for `mode` holding `message` (when the bedside switches between the board
+    modes and the keyboard, nothing the patient composed is lost)."""
+    from .machine import GROUPS, Content, SpellerState  # noqa: PLC0415
+
+    text = " ".join(message.replace(PENDING, "").split())
+    if mode == GROUPS:
+        return GroupState(typed=Typed(fixed=text + SPACE if text else ""))
+    return SpellerState(content=Content(message=text + SPACE if text else ""))
