@@ -255,5 +255,5 @@ def test_switching_between_the_board_and_the_keyboard_keeps_the_message():
 
     g = Speller(SpellerConfig(GROUPS, default_roles(list("abcd"), GROUPS)), state_with_message(GROUPS, "i want "))
     assert g.message == "i want " and g.state.typed.keys == ()
-    d = Speller(SpellerConfig(DIRECT, default_roles(list("abcd"))), state_with_message(DIRECT, g.message + "wa" + K.PENDING))
+    d = Speller(SpellerConfig(DIRECT, default_roles(list("abcd"), DIRECT)), state_with_message(DIRECT, g.message + "wa" + K.PENDING))
     assert d.message == "i want wa "

@@ -12,9 +12,11 @@ from myovox.stream.replay import DEMO_CLIP
 ROLES = {"fist": "next", "open": "select", "flex": "previous", "extend": "back"}
 
 
-def test_groups_setting_turns_a_four_gesture_calibration_into_the_keyboard(tmp_path):
+def test_four_gesture_mode_setting_picks_the_keyboard_or_direct_navigation(tmp_path):
     bedside = Bedside(find_profile("myo"), home=tmp_path, use_llm=False, speech=False, acquisition=False)
     try:
+        assert bedside.settings.four_gesture_mode == GROUPS  # the default, chosen by the simulator
+        assert "settings saved" in bedside.update_settings({"four_gesture_mode": "direct"})
         cal = demo_calibration(bedside.session.decoder, find_profile("myo"), DEMO_CLIP)
         bedside.apply_calibration(cal, DIRECT, ROLES)
         assert bedside.mode == DIRECT and not isinstance(bedside.session.speller, GroupSpeller)
@@ -22,7 +24,7 @@ def test_groups_setting_turns_a_four_gesture_calibration_into_the_keyboard(tmp_p
         typed = bedside.session.speller.message
         assert typed == "hi "
         assert "settings saved" in bedside.update_settings({"four_gesture_mode": "groups"})
-        bedside.apply_calibration(cal, DIRECT, ROLES)
+        bedside.apply_calibration(cal, DIRECT, ROLES)  # as the wizard recommends or a saved calibration says
         sp = bedside.session.speller
         assert bedside.mode == GROUPS and isinstance(sp, GroupSpeller)
         assert sp.config.roles["fist"] == "key1" and sp.config.roles["extend"] == "control"

@@ -183,8 +183,9 @@ class Bedside:
         if decoder is not None:
             decoder.use(replace(calibration, rejection_threshold=self.settings.rejection_threshold))
         self.mode, self.roles = mode, dict(roles)
-        if mode == DIRECT and self.settings.four_gesture_mode == GROUPS and len(roles) >= 4:
-            self.mode, self.roles = GROUPS, default_roles(list(roles), GROUPS)  # the clinician chose the keyboard
+        chosen = self.settings.four_gesture_mode
+        if mode in (DIRECT, GROUPS) and mode != chosen and len(roles) >= 4:  # the clinician's choice for 4+ gestures
+            self.mode, self.roles = chosen, default_roles(list(roles), chosen)
         if self._reconfigure_speller() and self.mode != GROUPS:
             self.session.speller.state = replace(self.session.speller.state, highlight=type(self.session.speller.state.highlight)())
 

@@ -75,7 +75,7 @@ class Settings:
     device_profile: str = "myo"
     patient_id: str = ""
     log_content: bool = False  # session log records the words only if a clinician turns this on
-    four_gesture_mode: str = "direct"  # with 4+ reliable gestures: "direct" (the default) or "groups" (interact.keyboard)
+    four_gesture_mode: str = "groups"  # with 4+ reliable gestures: "groups" (the ambiguous keyboard) or "direct"
 
     BOUNDS = {
         "scan_period_s": Bound(float, 0.3, 5.0, help="seconds per highlighted item"),
@@ -91,7 +91,7 @@ class Settings:
         "device_profile": Bound(str, pattern=_NAME),
         "patient_id": Bound(str, pattern=_PATIENT),
         "log_content": Bound(bool),
-        "four_gesture_mode": Bound(str, pattern=re.compile(r"^(direct|groups)$"), help="direct or groups"),
+        "four_gesture_mode": Bound(str, pattern=re.compile(r"^(direct|groups)$"), help="groups or direct"),
     }
 
     def __post_init__(self):
