@@ -186,7 +186,9 @@ def plot(summaries: list[Summary], path: Path, title: str) -> None:
     ax.set_xticks([i + width * (len(conds) - 1) / 2 for i in range(len(modes))])
     ax.set_xticklabels([f"{m} ({MODE_GESTURES[m]} gesture{'s' if MODE_GESTURES[m] > 1 else ''})" for m in modes])
     ax.set_ylabel("words per minute")
-    ax.set_title(title, fontsize=9)
+    import textwrap  # noqa: PLC0415
+
+    ax.set_title("\n".join(textwrap.wrap(title, 110)), fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
