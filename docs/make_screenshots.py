@@ -4,6 +4,11 @@
 
 The bundled clip is replayed over LSL and the demo user (calibrated on the clip's own fists) drives the
 speller, so the patient view shows a real highlight and message, the caregiver panel real signal.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py --groups
+
+draws the ambiguous keyboard (groups mode) alone: four named gestures type "i want wa" through the real
+speller and the word list + n-gram reading of the keys (no X screen needed).
 """
 from __future__ import annotations
 
@@ -84,5 +89,45 @@ def main() -> int:
     os._exit(0)
 
 
+def groups() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from myovox.events import GestureDecision
+    from myovox.interact import RequestSuggestions, Speller, SpellerConfig, SuggestionsReady, default_roles
+    from myovox.interact.machine import GROUPS
+    from myovox.language.suggester import LanguageSuggester
+    from myovox.ui.patient_view import PatientView
+
+    app = QApplication(sys.argv[:1])
+    names = ["eyebrow", "thumb", "jaw", "foot"]
+    speller = Speller(SpellerConfig(GROUPS, default_roles(names, GROUPS)))
+    lang = LanguageSuggester()
+    t = 0.0
+    for ch in "i want wa":
+        t += 1.0
+        if ch == " ":
+            gestures = ["foot", "eyebrow"]  # the controls, then space
+        else:
+            gestures = [names[speller.layout.key_of(ch)]]
+        for g in gestures:
+            out = speller.handle(GestureDecision(g, 0.95, t))
+            for req in [o for o in out if isinstance(o, RequestSuggestions)]:
+                speller.handle(SuggestionsReady(req.request_id, tuple(lang.read_groups(*req.query, speller.layout)), t))
+    view = PatientView(font_pt=26)
+    view.resize(1280, 760)
+    view.render(speller)
+    view.show()
+    app.processEvents()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, extra in (("groups_keys.png", []), ("groups_controls.png", ["foot"])):
+        for g in extra:
+            speller.handle(GestureDecision(g, 0.95, t + 1))
+        view.render(speller)
+        app.processEvents()
+        view.grab().save(str(OUT / name))
+        print("saved", OUT / name)
+    return 0
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(groups() if "--groups" in sys.argv else main())

@@ -24,6 +24,18 @@ class FixedSuggester:
         self.asked.append(("words", text))
         return [Candidate(w, 1.0 / (i + 1), "ngram") for i, w in enumerate(("the", "to", "water"))][:n]
 
+    def read_groups(self, before, keys, layout=None, context=(), n=5, deadline_s=None):
+        """Two readings of the keys (each key's first, then its last letter) and one completion."""
+        from myovox.language.groups import layout_for
+
+        layout = layout or layout_for(3)
+        self.asked.append(("groups", (before, keys)))
+        ks = [int(k) for k in keys]
+        first = "".join(sorted(layout.groups[k])[0] for k in ks)
+        last = "".join(sorted(layout.groups[k])[-1] for k in ks)
+        out = [Candidate(first, 1.0, "ngram"), Candidate(last, 0.5, "ngram"), Candidate(first + "e ", 0.2, "ngram")]
+        return list(dict((c.text, c) for c in out).values())[:n]
+
     def learn(self, phrase):
         pass
 

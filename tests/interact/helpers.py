@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from myovox.events import GestureDecision
 from myovox.interact import RequestSuggestions, Speller, SpellerConfig, SuggestionsReady, Tick, default_roles
-from myovox.interact.machine import DIRECT, SCAN, STEP
+from myovox.interact.machine import DIRECT, GROUPS, SCAN, STEP
 from myovox.language.api import next_letters
 
-GESTURES = {SCAN: ["pinch"], STEP: ["brow", "jaw"], DIRECT: ["flex", "extend", "fist", "open"]}
-ROLE_ACTIONS = {SCAN: ("tick", "select"), STEP: ("next", "select"), DIRECT: ("next", "previous", "back", "select")}
+GESTURES = {SCAN: ["pinch"], STEP: ["brow", "jaw"], DIRECT: ["flex", "extend", "fist", "open"],
+            GROUPS: ["flex", "extend", "fist", "open"]}
+ROLE_ACTIONS = {SCAN: ("tick", "select"), STEP: ("next", "select"), DIRECT: ("next", "previous", "back", "select"),
+                GROUPS: ("key1", "key2", "key3", "control")}
 
 
 def make(mode: str, prediction: str = "words", gestures: list[str] | None = None) -> Speller:
-    m = Speller(SpellerConfig(mode, default_roles(gestures or GESTURES[mode]), prediction=prediction))
+    m = Speller(SpellerConfig(mode, default_roles(gestures or GESTURES[mode], mode), prediction=prediction))
     m.handle(Tick(0.0))
     return m
 
@@ -35,7 +37,9 @@ def act(m: Speller, action: str, suggester=None) -> list:
 def answer(m: Speller, outputs: list, suggester) -> list:
     more = []
     for req in [o for o in outputs if isinstance(o, RequestSuggestions)]:
-        if req.task == "words":
+        if req.task == "groups":
+            cands = suggester.read_groups(req.query[0], req.query[1], m.layout, req.context)
+        elif req.task == "words":
             cands = suggester.predict_words(req.query)
         elif req.task == "abbreviation":
             cands = suggester.expand_abbreviation(req.query, req.context)

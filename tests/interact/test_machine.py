@@ -10,7 +10,7 @@ from myovox.interact import (
     CallForHelp, ScanTiming, Selected, Speak, Speller, SpellerConfig, Tick, default_roles, mode_for,
 )
 from myovox.interact import boards as B
-from myovox.interact.machine import CELLS, DIRECT, SCAN, STEP
+from myovox.interact.machine import CELLS, DIRECT, GROUPS, SCAN, STEP
 
 from .helpers import ROLE_ACTIONS, act, make
 
@@ -41,7 +41,7 @@ def activate(m, kind, value="", suggester=None):
 
 
 def test_mode_from_reliable_gestures():
-    assert [mode_for(n) for n in (1, 2, 3, 4, 6)] == [SCAN, STEP, STEP, DIRECT, DIRECT]
+    assert [mode_for(n) for n in (1, 2, 3, 4, 6)] == [SCAN, STEP, STEP, GROUPS, GROUPS]
     with pytest.raises(ValueError):
         mode_for(0)
 
@@ -165,7 +165,8 @@ def test_undo_restores_the_previous_message_exactly(mode, suggester):
 def test_default_roles_give_extra_gestures_shortcuts():
     assert default_roles(["a"]) == {"a": "select"}
     assert default_roles(["a", "b", "c"]) == {"a": "next", "b": "select", "c": "undo"}
-    assert set(default_roles(list("abcdef")).values()) == {"next", "select", "previous", "back", "undo", "speak"}
+    assert set(default_roles(list("abcdef"), DIRECT).values()) == {"next", "select", "previous", "back", "undo", "speak"}
+    assert list(default_roles(list("abcdef")).values()) == ["key1", "key2", "key3", "control", "undo", "speak"]
 
 
 @pytest.mark.parametrize("mode", [STEP, DIRECT])

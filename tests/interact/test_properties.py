@@ -7,12 +7,13 @@ from hypothesis import strategies as st
 from myovox.events import GestureDecision
 from myovox.interact import Selected, Speak, SuggestionsReady, Tick
 from myovox.interact import boards as B
-from myovox.interact.machine import DIRECT, SCAN, STEP
+from myovox.interact.machine import DIRECT, GROUPS, SCAN, STEP
 from myovox.language.api import Candidate
 
 from .helpers import GESTURES, make
 
-MODES = {SCAN: ["pinch"], STEP: ["brow", "jaw", "blink"], DIRECT: ["a", "b", "c", "d", "e", "f", "g"]}
+MODES = {SCAN: ["pinch"], STEP: ["brow", "jaw", "blink"], DIRECT: ["a", "b", "c", "d", "e", "f", "g"],
+         GROUPS: ["a", "b", "c", "d", "e", "f", "g"]}
 
 event = st.one_of(
     st.tuples(st.just("gesture"), st.integers(0, 8), st.floats(0, 3)),  # index past the labels: None / unknown
@@ -22,9 +23,11 @@ event = st.one_of(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mode=st.sampled_from([SCAN, STEP, DIRECT]), prediction=st.sampled_from(["off", "words", "phrases"]),
+@given(mode=st.sampled_from([SCAN, STEP, DIRECT, GROUPS]), prediction=st.sampled_from(["off", "words", "phrases"]),
        events=st.lists(event, max_size=120))
 def test_random_streams_never_crash_nor_speak_unasked(mode, prediction, events):
+    if mode == GROUPS and prediction == "off":
+        prediction = "words"  # the keyboard needs its language layer
     m = make(mode, prediction, MODES[mode])
     labels = MODES[mode] + [None, "unknown gesture"]
     roles = m.config.roles
@@ -45,7 +48,7 @@ def test_random_streams_never_crash_nor_speak_unasked(mode, prediction, events):
         asked = [o for o in out if isinstance(o, Selected) and o.kind == B.SPEAK]
         if spoken:
             assert kind == "gesture" and asked, "spoke without a speak selection"
-            assert roles.get(label) in ("select", "speak")
+            assert roles.get(label) in (("key1",) if mode == GROUPS else ("select", "speak"))
             assert len(spoken) == 1 and spoken[0].text == " ".join(before.split()) and spoken[0].text
         speak_selections += len(asked)
         speeches += len(spoken)

@@ -71,3 +71,23 @@ def test_timing_is_measured_on_the_real_recordings(shared_data):
     assert np.median(held.burst_s) > 2.0 > np.median(t.burst_s)  # the protocol's holds, not a switch press
     assert all(0 <= r <= 2.0 for r in t.reaction_s)
     assert t.refractory_s == pytest.approx(0.25) and t.decision_s == pytest.approx(0.2)  # from device_profiles/myo.toml
+
+
+def test_no_action_rate_beside_accuracy():
+    c = Confusion.from_accuracy(("a", "b", "c", "d"), 0.95, 0.05)
+    assert np.allclose(c.matrix.sum(axis=1), 1.0)
+    assert c.matrix[0, 0] == pytest.approx(0.95 * 0.95) and c.matrix[0, 4] == pytest.approx(0.05)
+    assert c.matrix[0, 1] == pytest.approx(0.05 * 0.95 / 3)
+    one = Confusion.from_accuracy(("pinch",), 0.95, 0.05)
+    assert one.matrix[0, 1] == pytest.approx(1 - 0.95 * 0.95)  # one gesture: every failure is a missed burst
+    with pytest.raises(ValueError):
+        Confusion.from_accuracy(("a",), 0.9, 1.0)
+
+
+@pytest.mark.parametrize("mode", [STEP, DIRECT])
+def test_a_patient_who_notices_late_types_on_then_undoes(mode):
+    quick, _ = run(mode, 0.85, seed=2)
+    late, results = simulate_condition(PHRASES, mode, "off", lambda labels: Confusion.from_accuracy(labels, 0.85),
+                                       TIMING, ScanTiming(), 2, None, notice=0.3)
+    assert quick.unnoticed_gestures == 0 and late.unnoticed_gestures > 0
+    assert late.errors == 0 and late.completed == len(PHRASES)  # it always reads the message before speaking

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..interact.machine import Content, SpellerState
+from ..interact.machine import DIRECT, GROUPS, Content, Speller, SpellerState, default_roles
 from ..profiles import DeviceProfile, ProfileError, find_profile
 from .calibration import CalibrationRunner, recommend
 from .notices import NoticeBoard
@@ -231,8 +231,24 @@ class Bedside:
         if decoder is not None:
             decoder.use(replace(calibration, rejection_threshold=self.settings.rejection_threshold))
         self.mode, self.roles = mode, dict(roles)
-        self.session.speller.config = self._speller_config()
-        self.session.speller.state = replace(self.session.speller.state, highlight=type(self.session.speller.state.highlight)())
+        chosen = self.settings.four_gesture_mode
+        if mode in (DIRECT, GROUPS) and mode != chosen and len(roles) >= 4:  # the clinician's choice for 4+ gestures
+            self.mode, self.roles = chosen, default_roles(list(roles), chosen)
+        if self._reconfigure_speller() and self.mode != GROUPS:
+            self.session.speller.state = replace(self.session.speller.state, highlight=type(self.session.speller.state.highlight)())
+
+    def _reconfigure_speller(self) -> bool:
+        """The speller follows the mode and settings; between the board modes and the keyboard (groups) it
+        is another kind of speller, built afresh with the message carried over. True if it was kept."""
+        config = self._speller_config()
+        old = self.session.speller
+        if (config.mode == GROUPS) != (old.config.mode == GROUPS):
+            from ..interact.keyboard import state_with_message  # noqa: PLC0415
+
+            self.session.speller = Speller(config, state_with_message(config.mode, old.message))
+            return False
+        old.config = config
+        return True
 
     def update_settings(self, changes: dict) -> list[str]:
         """Apply the clinician's changes; a value out of range is refused with its reason, the rest applies."""
@@ -261,7 +277,7 @@ class Bedside:
             messages.append("settings saved")
         except OSError as exc:
             messages.append(f"settings apply now but could not be saved: {exc}")
-        self.session.speller.config = self._speller_config()
+        self._reconfigure_speller()
         if self.markers is not None:
             self.markers.log_content = new.log_content
         decoder = self.session.decoder
@@ -314,7 +330,7 @@ class Bedside:
         if self.markers is not None:
             self.markers.profile_switched(profile)
         self.mode = self.roles = None  # a calibration belongs to one profile: back to one-key scanning
-        s.speller.config = self._speller_config()
+        self._reconfigure_speller()
         try:  # kept in the live settings too, or the next settings change would save the old profile back
             self.settings = self.settings.with_changes(device_profile=profile.key)
             self.store.save(self.settings)

@@ -157,6 +157,8 @@ class BedsideSession:
             cands = s.phrases_from_labels(list(req.query), context=list(req.context))
         elif req.task == "abbreviation":
             cands = s.expand_abbreviation(str(req.query), context=list(req.context))
+        elif req.task == "groups":  # the ambiguous keyboard: (text before the word, the word's keys)
+            cands = s.read_groups(req.query[0], req.query[1], context=list(req.context))
         else:
             cands = s.predict_words(str(req.query), context=list(req.context))
         letters = next_letters(s, str(req.query), cands) if req.task == "words" else ""

@@ -2,12 +2,12 @@
 from .boards import Cell
 from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
 from .machine import (
-    DIRECT, MODES, PREDICTION, ROLES, SCAN, STEP, Choice, Content, Highlight, ScanTiming, Speller, SpellerConfig,
+    DIRECT, GROUPS, MODES, PREDICTION, ROLES, SCAN, STEP, Choice, Content, Highlight, ScanTiming, Speller, SpellerConfig,
     SpellerState, default_roles, mode_for, speller,
 )
 
 __all__ = [
     "Cell", "CallForHelp", "MessageChanged", "RequestSuggestions", "Selected", "Speak", "SuggestionsReady", "Tick",
-    "DIRECT", "MODES", "PREDICTION", "ROLES", "SCAN", "STEP", "Choice", "Content", "Highlight", "ScanTiming",
+    "DIRECT", "GROUPS", "MODES", "PREDICTION", "ROLES", "SCAN", "STEP", "Choice", "Content", "Highlight", "ScanTiming",
     "Speller", "SpellerConfig", "SpellerState", "default_roles", "mode_for", "speller",
 ]

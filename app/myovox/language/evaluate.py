@@ -65,8 +65,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm-limit", type=int, default=128,
                    help="first N phrases of each set for the llm mode (it costs ~1.5 s a call on 2 busy cores)")
     p.add_argument("--ks-limit", type=int, default=0, help="first N phrases for keystroke savings (0 = same as the task limit)")
-    p.add_argument("--tasks", default="labels,abbreviation,words",
-                   help="tasks to run: labels (labels -> phrases), abbreviation, words (keystroke savings)")
+    p.add_argument("--tasks", default="labels,abbreviation,words,groups",
+                   help="tasks to run: labels (labels -> phrases), abbreviation, words (keystroke savings), "
+                        "groups (each word from its letter-group keys and the words before it)")
     p.add_argument("--offset", type=int, default=0, help="skip the first N phrases of each set (a fixed split)")
     p.add_argument("--deadline", type=float, default=1.5, help="seconds per call (the product default is 1.5)")
     p.add_argument("--model", default="", help="GGUF path or server URL (default: the packaged Gemma 3 270M)")
@@ -188,6 +189,35 @@ def keystroke_savings(suggester: LanguageSuggester, phrases: list[str], n: int =
     }
 
 
+def group_accuracy(suggester: LanguageSuggester, phrases: list[str], keys: int = 3, deadline_s: float | None = None) -> dict:
+    """The ambiguous keyboard's task: every word of every phrase from its letter-group keys, the phrase's
+    words before it as context (what the patient has typed). Top-1 = the first reading shown is the word
+    (T9's disambiguation rate, in context); top-5 = the word is among the first five readings."""
+    from .groups import SYMBOLS, layout_for  # noqa: PLC0415
+
+    layout = layout_for(keys)
+    n = top1 = top5 = llm = 0
+    lat: list[float] = []
+    for phrase in phrases:
+        ws = words(phrase)
+        for i, w in enumerate(ws):
+            if not all(ch in SYMBOLS for ch in w):
+                continue
+            before = " ".join(ws[:i]) + (" " if i else "")
+            t0 = time.monotonic()
+            cands = suggester.read_groups(before, layout.code(w), layout, n=5, deadline_s=deadline_s)
+            lat.append(time.monotonic() - t0)
+            texts = [c.text.strip() for c in cands if not c.text.endswith(" ")]
+            n += 1
+            top1 += bool(texts) and texts[0] == w
+            top5 += w in texts[:5]
+            llm += suggester.last.llm_used and not suggester.last.deadline_hit
+    return {"words": n, "top1": top1 / n if n else float("nan"), "top5": top5 / n if n else float("nan"),
+            "llm_reranked": llm, "layout": layout.spec(),
+            "latency_median_s": statistics.median(lat) if lat else float("nan"),
+            "latency_p95_s": sorted(lat)[int(0.95 * (len(lat) - 1))] if lat else float("nan")}
+
+
 def build_suggester(mode: str, starter: list[str], train: list[str], backend, deadline: float) -> LanguageSuggester:
     ngram = NGramModel(prior=english_word_frequencies()).train(starter).train(train)
     memory = PhraseMemory([] if mode == "ngram" else starter)
@@ -245,13 +275,15 @@ def evaluate_set(name: str, phrases: list[str], other: list[str], modes: list[st
                                           f"abbreviation_contractions_by_part{key}": parts_s.summary()})
         ks_subset = subset[: args.ks_limit] if args.ks_limit else subset
         result["modes"][mode]["word_prediction"] = keystroke_savings(sug, ks_subset if "words" in tasks else [], n=5)
+        if "groups" in tasks:
+            result["modes"][mode]["groups"] = group_accuracy(sug, subset)
         _print_mode(name, mode, result["modes"][mode])
     return result
 
 
 def _print_mode(name: str, mode: str, r: dict) -> None:
     for task, s in r.items():
-        if not isinstance(s, dict) or "top5" not in s or not s["phrases"]:
+        if task == "groups" or not isinstance(s, dict) or "top5" not in s or not s["phrases"]:
             continue
         print(f"{name:10s} {mode:9s} {task:18s} n={s['phrases']:3d} top1={s['top1']:6.1%} top5={s['top5']:6.1%} "
               f"WER(top1)={s['wer_top1']:.3f} WER(best of 5)={s['wer_best_of_5']:.3f} "
@@ -265,6 +297,11 @@ def _print_mode(name: str, mode: str, r: dict) -> None:
               f"{s['first_ends_unfinished']:.1%}; garbled candidates: {s['garbled_candidates']} of "
               f"{s['candidates_offered']}" + (f" e.g. {s['garbled_examples']}" if s["garbled_examples"] else ""),
               flush=True)
+    g = r.get("groups")
+    if g and g["words"]:
+        print(f"{name:10s} {mode:9s} {'groups':18s} n={g['words']:3d} words top1={g['top1']:6.1%} top5={g['top5']:6.1%} "
+              f"(layout {g['layout']}, {g['llm_reranked']} re-ranked by the model) latency median="
+              f"{g['latency_median_s'] * 1000:7.1f} ms p95={g['latency_p95_s'] * 1000:7.1f} ms", flush=True)
     k = r["word_prediction"]
     if not k["phrases"]:
         return

@@ -443,6 +443,25 @@ class LanguageSuggester:
             out.extend(filter_candidates(fill, allowed, already=out))
         return self._finish(out[:n], t0, first if first is not None else time.monotonic() - t0)
 
+    def read_groups(self, before: str, keys: str | Sequence[int], layout=None, context: Sequence[str] = (), n: int = 5,
+                    deadline_s: float | None = None) -> list[Candidate]:
+        """The ambiguous keyboard: the words a word's letter-group `keys` (e.g. "0120") can spell after
+        `before`, best first, then completions (see `groups`); the model re-ranks them within the deadline."""
+        from . import groups  # noqa: PLC0415
+
+        t0, deadline = self._begin("groups", deadline_s)
+        lay = layout or groups.layout_for(3)
+        decoders = self.__dict__.setdefault("_group_decoders", {})
+        if lay not in decoders:
+            decoders[lay] = groups.GroupDecoder(lay, self.ngram)
+        gen = self.generator if self.use_llm_for_words else None
+        out, rep = groups.read_keys(decoders[lay], before, [int(k) for k in keys], gen=gen, deadline=deadline, n=n,
+                                    prompt_for=lambda prefix: prompts.word_prompt(prefix, context))
+        self.last.llm_used, self.last.llm_attempts, self.last.deadline_hit = rep["llm_used"], rep["llm_passes"], rep["deadline_hit"]
+        if gen is None:
+            self.last.fallback_reason = self.status
+        return self._finish(out, t0, time.monotonic() - t0)
+
     def learn(self, phrase: str) -> None:
         if not normalize(phrase):
             return

@@ -76,6 +76,7 @@ class Settings:
     patient_id: str = ""
     log_content: bool = False  # session log records the words only if a clinician turns this on
     lsl_markers: bool = True  # publish bursts, decisions, selections, stream state as LSL markers (stream/markers.py)
+    four_gesture_mode: str = "groups"  # with 4+ reliable gestures: "groups" (the ambiguous keyboard) or "direct"
 
     BOUNDS = {
         "scan_period_s": Bound(float, 0.3, 5.0, help="seconds per highlighted item"),
@@ -92,6 +93,7 @@ class Settings:
         "patient_id": Bound(str, pattern=_PATIENT),
         "log_content": Bound(bool),
         "lsl_markers": Bound(bool),
+        "four_gesture_mode": Bound(str, pattern=re.compile(r"^(direct|groups)$"), help="groups or direct"),
     }
 
     def __post_init__(self):

@@ -3,8 +3,10 @@
 The patient plans the shortest gesture path to the cell it wants (searching copies of the machine,
 so it sees exactly what a person sees), makes each gesture at the pace of real bursts, is
 misunderstood with the probabilities of a confusion matrix, and notices its own mistakes and undoes
-them. Deterministic for a seed. Assumption, stated in every report: the patient notices every error
-on screen immediately (a real patient will sometimes not).
+them. Deterministic for a seed. How the patient notices its mistakes is a parameter, stated in every
+report: `notice=1.0` notices every error on screen at once; below 1 an error goes unnoticed with that
+chance per gesture (a geometric delay: mean (1 - p) / p gestures), during which the patient types on
+as if the screen showed what it meant; it always reads the message before speaking.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import numpy as np
 from ..events import GestureDecision
 from ..interact import boards as B
 from ..interact.events import RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
-from ..interact.machine import CELLS, DIRECT, SCAN, STEP, Speller
+from ..interact import keyboard as KB
+from ..interact.machine import CELLS, DIRECT, GROUPS, SCAN, STEP, Speller
 from ..language.api import Candidate, next_letters
 from .timing import GestureTiming
 
@@ -54,15 +57,21 @@ class Confusion:
     movements: tuple[str, ...] = ()  # the decoder classes standing for the labels, when from a report
 
     @classmethod
-    def from_accuracy(cls, labels: tuple[str, ...], accuracy: float) -> "Confusion":
+    def from_accuracy(cls, labels: tuple[str, ...], accuracy: float, no_action: float = 0.0) -> "Confusion":
+        """`no_action` of the attempts end with no decision; of the rest, `accuracy` are right and the
+        others spread evenly over the other gestures (one gesture: the only error is a missed burst)."""
+        if not (0.0 <= no_action < 1.0 and 0.0 <= accuracy <= 1.0):
+            raise ValueError(f"accuracy must be in 0..1 and the no-action rate in 0..1, not {accuracy}, {no_action}")
         n = len(labels)
         m = np.zeros((n, n + 1))
+        decided = 1.0 - no_action
         for i in range(n):
-            m[i, i] = accuracy
+            m[i, i] = accuracy * decided
             if n == 1:
-                m[i, n] = 1 - accuracy  # one gesture: the only error is a missed burst
+                m[i, n] = 1 - m[i, i]
             else:
-                m[i, [j for j in range(n) if j != i]] = (1 - accuracy) / (n - 1)
+                m[i, [j for j in range(n) if j != i]] = (1 - accuracy) * decided / (n - 1)
+                m[i, n] = no_action
         return cls(tuple(labels), m)
 
     @classmethod
@@ -110,7 +119,9 @@ class CachingSuggester:
         self.calls += 1
         if key not in self.cache:
             t0 = _time.perf_counter()
-            if req.task == "words":
+            if req.task == "groups":
+                out = self.inner.read_groups(query[0], query[1], context=req.context, n=self.n)
+            elif req.task == "words":
                 out = self.inner.predict_words(query, n=self.n)
             elif req.task == "abbreviation":
                 out = self.inner.expand_abbreviation(query, context=req.context, n=self.n)
@@ -168,12 +179,15 @@ class Patient:
     role_label: dict[str, str] = field(default_factory=dict)
     clock: float = 0.0
     ready_at: float = 0.0  # the next burst cannot begin before this (burst + refractory of the last one)
+    notice: float = 1.0  # chance per gesture of noticing an error on screen (1.0: at once)
 
     def __post_init__(self) -> None:
         self.role_label = {role: label for label, role in self.machine.config.roles.items()}
         self.mode = self.machine.config.mode
         self.prediction = self.machine.config.prediction
         self.machine.handle(Tick(self.clock))
+        self.ideal: Speller | None = None  # while an error goes unnoticed: the machine as the patient believes it
+        self.unnoticed_gestures = 0  # gestures made while an error was on screen unnoticed (a report figure)
 
     # -- one phrase -------------------------------------------------------------------------------
     def type_phrase(self, target: str, max_gestures: int | None = None) -> PhraseResult:
@@ -183,9 +197,17 @@ class Patient:
         gestures = misdecoded = unintended = false_alarms = selections = 0
         self.abbr_given_up = self.prediction != "phrases" or len(goal_text.split()) < 2
         spoken: str | None = None
+        self.ideal = None
         while gestures < max_gestures:
-            goal = self._goal(goal_text)
+            goal = self._believed_goal(goal_text)
             path = self._plan(goal)
+            if not path and self.ideal is not None:  # what it meant to do is not on screen: it notices
+                self.ideal = None
+                goal = self._goal(goal_text)
+                path = self._plan(goal)
+            if not path and self.mode == GROUPS and goal.kind != B.UNDO:
+                goal = Goal(B.UNDO)  # e.g. the controls opened by a misread: every way out is a selection
+                path = self._plan(goal)
             if not path:
                 raise RuntimeError(f"no path to {goal} in {self.mode} mode: the boards are broken")
             role = path[0]
@@ -214,10 +236,24 @@ class Patient:
                             selections)
 
     # -- what to select next ----------------------------------------------------------------------
-    def _goal(self, target: str) -> Goal:
+    def _believed_goal(self, target: str) -> Goal:
+        """The goal from what the patient believes is on screen: the machine itself, or while an error goes
+        unnoticed the machine it meant to drive (it notices with chance `notice` per gesture, and always
+        before speaking)."""
+        if self.ideal is not None:
+            goal = self._goal(target, self.ideal)
+            if goal.kind == B.SPEAK or self.rng.random() < self.notice:
+                self.ideal = None  # noticed: from now on the screen as it is
+            else:
+                return goal
+        return self._goal(target, self.machine)
+
+    def _goal(self, target: str, m: Speller | None = None) -> Goal:
         """The cell a careful patient selects next: speak when done, undo a mistake, take a candidate
         that saves more than one letter, else the next letter (of the abbreviation while trying one)."""
-        m = self.machine
+        m = m if m is not None else self.machine
+        if self.mode == GROUPS:
+            return self._group_goal(target, m)
         content = m.state.content
         msg = content.message
         fix = Goal(B.UNDO) if m.state.history else Goal(B.CLEAR)
@@ -229,7 +265,7 @@ class Patient:
             abbr = abbreviation(target)
             if not abbr.startswith(token):
                 return fix
-            cand = self._best_candidate(target, len(token))
+            cand = self._best_candidate(target, len(token), m)
             if cand is not None:
                 return cand
             if len(token) < len(abbr):
@@ -240,15 +276,53 @@ class Patient:
             return fix
         if typed.strip() == target:
             return Goal(B.SPEAK)
-        cand = self._best_candidate(target, len(typed.strip()) + 1)
+        cand = self._best_candidate(target, len(typed.strip()) + 1, m)
         if cand is not None:
             return cand
         return self._next_char(target, typed)
 
-    def _best_candidate(self, target: str, must_beat: int) -> Goal | None:
+    def _group_goal(self, target: str, m) -> Goal:
+        """The ambiguous keyboard: the next key of the word; when its keys are all typed, space if the word
+        shown is right, else the next reading, else spell it; take a completion that saves more letters
+        than walking to it costs; undo anything that is not the target."""
+        st = m.state
+        t = st.typed
+        fix = Goal(B.UNDO)
+        if not (target + " ").startswith(t.fixed):
+            return fix
+        rest = target[len(t.fixed):]
+        word = rest.split(" ")[0]
+        if t.spelling is not None:
+            if not word.startswith(t.spelling):
+                return fix
+            return Goal(KB.DONE) if t.spelling == word else Goal(B.LETTER, word[len(t.spelling)])
+        if not word and not t.keys:
+            return Goal(B.SPEAK) if t.fixed.strip() == target else fix
+        code = m.layout.code(word)
+        if tuple(t.keys) != code[: len(t.keys)] or len(t.keys) > len(code):
+            return fix
+        if st.layer == KB.CONFIRM:
+            return fix  # asked to say it while not done: "no, back" is the way (undo plans through it)
+        shown = t.shown.strip()
+        if len(t.keys) == len(code) and shown == word:
+            return Goal(B.SPACE, word)
+        if st.choices:
+            walk = [c.strip() for c in st.choices]
+            if word in walk[t.pick + 1:]:
+                j = walk.index(word, t.pick + 1)
+                if len(t.keys) == len(code) or len(word) - len(t.keys) > (j - t.pick) + 1:
+                    return Goal(KB.OTHER)
+        if len(t.keys) < len(code):
+            return Goal(KB.KEY, str(code[len(t.keys)] + 1))
+        if not st.choices and KB.PENDING in t.shown:
+            return Goal(KB.KEY, "wait")  # cannot happen with answers at once; listed for completeness
+        return Goal(KB.OTHER) if t.pick + 1 < len(st.choices) else Goal(KB.SPELL_START)
+
+    def _best_candidate(self, target: str, must_beat: int, m: Speller | None = None) -> Goal | None:
+        m = m if m is not None else self.machine
         best, best_len = None, must_beat
-        for ch in self.machine.state.choices:
-            after = normalise(_preview(self.machine.message, ch))
+        for ch in m.state.choices:
+            after = normalise(_preview(m.message, ch))
             if after and (target + " ").startswith(after + " ") and len(after) > best_len:
                 best, best_len = ch, len(after)
         return Goal(B.CANDIDATE, best.text) if best is not None else None
@@ -260,7 +334,7 @@ class Patient:
     # -- how to get there -------------------------------------------------------------------------
     def _actions(self) -> tuple[str, ...]:
         return {SCAN: ("wait", "select"), STEP: ("next", "select"),
-                DIRECT: ("next", "previous", "back", "select")}[self.mode]
+                DIRECT: ("next", "previous", "back", "select"), GROUPS: ("key1", "key2", "key3", "control")}[self.mode]
 
     def _plan(self, goal: Goal) -> list[str]:
         """Fewest events (gestures, or scan steps) that activate the goal cell, found on copies of the machine."""
@@ -315,6 +389,8 @@ class Patient:
             onset = max(self.clock + self._reaction_s(), self.ready_at)
         intended = self.role_label[role]
         decoded = self.confusion.decode(intended, self.rng)
+        if self.notice < 1.0:
+            self._believe(intended, decoded, onset)
         self.ready_at = onset + self._burst_s() + self.timing.refractory_s
         arrival = onset + self.timing.decision_s
         if self.mode == SCAN:
@@ -324,13 +400,32 @@ class Patient:
         self._answer(outs)
         return outs, 1, int(decoded != intended)
 
-    def _answer(self, outputs: list) -> None:
+    def _believe(self, intended: str, decoded: str | None, onset: float) -> None:
+        """Keep the machine the patient believes in: a misread starts a belief (the intended gesture applied
+        to a copy), and while unnoticed every gesture is applied to it as meant."""
+        if self.ideal is None and decoded == intended:
+            return
+        if self.ideal is None:
+            before = self.machine.clone()
+            trial = self.machine.clone()
+            self._answer(trial.handle(GestureDecision(decoded, 1.0, onset)) if decoded else [], trial)
+            ideal = before
+            self._answer(ideal.handle(GestureDecision(intended, 1.0, onset)), ideal)
+            if trial.message == ideal.message:
+                return  # the misread changed nothing the patient reads (a step, a no action)
+            self.ideal = ideal
+        else:
+            self._answer(self.ideal.handle(GestureDecision(intended, 1.0, onset)), self.ideal)
+        self.unnoticed_gestures += 1
+
+    def _answer(self, outputs: list, machine: Speller | None = None) -> None:
+        machine = machine if machine is not None else self.machine
         pending = [o for o in outputs if isinstance(o, RequestSuggestions)]
         for req in pending:
             cands = self.suggester.answer(req) if self.suggester is not None else ()
             letters = self.suggester.letters(req) if self.suggester is not None else ""
-            more = self.machine.handle(SuggestionsReady(req.request_id, cands, self.clock, letters))
-            self._answer(more)
+            more = machine.handle(SuggestionsReady(req.request_id, cands, self.clock, letters))
+            self._answer(more, machine)
 
 
 def _preview(message: str, choice) -> str:
@@ -340,6 +435,8 @@ def _preview(message: str, choice) -> str:
 
 
 def _nav_key(m: Speller) -> tuple:
+    if hasattr(m, "nav_key"):
+        return m.nav_key()
     s = m.state
     h = s.highlight
     return (s.content.board, h.level, h.row, h.col if h.level == CELLS else -1, h.cycles, h.rank, len(s.choices))

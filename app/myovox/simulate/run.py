@@ -18,11 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..interact.machine import DIRECT, SCAN, STEP, ScanTiming, Speller, SpellerConfig, default_roles
+from ..interact.machine import DIRECT, GROUPS, SCAN, STEP, ScanTiming, Speller, SpellerConfig, default_roles
 from .patient import CachingSuggester, Confusion, Patient, PhraseResult, normalise
 from .timing import BURST_MODELS, GestureTiming, measure_timing
 
-MODE_GESTURES = {SCAN: 1, STEP: 2, DIRECT: 4}
+MODE_GESTURES = {SCAN: 1, STEP: 2, DIRECT: 4, GROUPS: 4}
+PHRASE_SETS = {"comm_dev": "phrases/comm_dev/comm_case_dev.txt",
+               "mackenzie": "phrases/mackenzie_soukoreff_2003/phrases2.txt"}
 CONDITIONS = ("off", "words", "phrases")
 CONDITION_NAMES = {"off": "prediction off", "words": "word prediction (retrieval + n-gram)", "phrases": "LLM phrases"}
 
@@ -46,6 +48,9 @@ class Summary:
     latency_median_s: float | None = None
     latency_p95_s: float | None = None
     selections: int = 0  # cells activated (every Selected, wrong ones and undos included)
+    phrase_set: str = ""
+    notice: float = 1.0  # the patient's chance per gesture of noticing an error (1.0: at once)
+    unnoticed_gestures: int = 0  # gestures made while an error was on screen unnoticed
 
     @property
     def selections_per_char(self) -> float:
@@ -93,18 +98,20 @@ def load_phrases(path: Path, count: int | None, seed: int) -> list[str]:
 
 def make_speller(mode: str, prediction: str, timing: ScanTiming) -> Speller:
     gestures = [f"gesture{i + 1}" for i in range(MODE_GESTURES[mode])]
-    return Speller(SpellerConfig(mode, default_roles(gestures), prediction=prediction, timing=timing))
+    return Speller(SpellerConfig(mode, default_roles(gestures, mode), prediction=prediction, timing=timing))
 
 
 def simulate_condition(phrases: list[str], mode: str, condition: str, confusion_for, timing: GestureTiming,
-                       scan: ScanTiming, seed: int, suggester: CachingSuggester | None) -> tuple[Summary, list[PhraseResult]]:
-    """One mode x condition over all phrases; the same seed gives the same gestures and errors."""
-    rng = np.random.default_rng([seed, MODE_GESTURES[mode], CONDITIONS.index(condition)])
+                       scan: ScanTiming, seed: int, suggester: CachingSuggester | None,
+                       notice: float = 1.0) -> tuple[Summary, list[PhraseResult]]:
+    """One mode x condition over all phrases; the same seed gives the same gestures and errors.
+    (The groups mode cannot type without its language layer: its yardstick is direct mode's.)"""
+    rng = np.random.default_rng([seed, list(MODE_GESTURES).index(mode) + 1, CONDITIONS.index(condition)])
     machine = make_speller(mode, condition, scan)
     labels = tuple(machine.config.roles)
-    patient = Patient(machine, confusion_for(labels), timing, rng, suggester)
+    patient = Patient(machine, confusion_for(labels), timing, rng, suggester, notice=notice)
     results = [patient.type_phrase(p) for p in phrases]
-    baseline = _perfect_gestures(tuple(phrases), mode, scan, timing, seed)
+    baseline = _perfect_gestures(tuple(phrases), DIRECT if mode == GROUPS else mode, scan, timing, seed)
     scan_baseline = _perfect_gestures(tuple(phrases), SCAN, scan, timing, seed)
     lat = suggester.latencies if suggester is not None else []
     s = Summary(mode, condition, len(results), sum(r.completed for r in results), sum(r.chars for r in results),
@@ -113,7 +120,7 @@ def simulate_condition(phrases: list[str], mode: str, condition: str, confusion_
                 sum(r.unintended_speech for r in results), sum(r.false_alarms for r in results),
                 suggester.calls if suggester is not None else 0,
                 float(np.median(lat)) if lat else None, float(np.percentile(lat, 95)) if lat else None,
-                sum(r.selections for r in results))
+                sum(r.selections for r in results), notice=notice, unnoticed_gestures=patient.unnoticed_gestures)
     return s, results
 
 
@@ -163,7 +170,7 @@ def plot(summaries: list[Summary], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    modes = [m for m in (SCAN, STEP, DIRECT) if any(s.mode == m for s in summaries)]
+    modes = [m for m in MODE_GESTURES if any(s.mode == m for s in summaries)]
     conds = [c for c in CONDITIONS if any(s.condition == c for s in summaries)]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     width = 0.8 / max(1, len(conds))
@@ -179,7 +186,9 @@ def plot(summaries: list[Summary], path: Path, title: str) -> None:
     ax.set_xticks([i + width * (len(conds) - 1) / 2 for i in range(len(modes))])
     ax.set_xticklabels([f"{m} ({MODE_GESTURES[m]} gesture{'s' if MODE_GESTURES[m] > 1 else ''})" for m in modes])
     ax.set_ylabel("words per minute")
-    ax.set_title(title, fontsize=9)
+    import textwrap  # noqa: PLC0415
+
+    ax.set_title("\n".join(textwrap.wrap(title, 110)), fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,12 +197,19 @@ def plot(summaries: list[Summary], path: Path, title: str) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--phrases", default="comm_dev", help="comm_dev, mackenzie, or a text file (one phrase a line)")
-    p.add_argument("--count", type=int, default=20, help="how many phrases (drawn with the seed); 0 = all")
+    p.add_argument("--phrases", default="comm_dev,mackenzie",
+                   help="comma list of comm_dev, mackenzie, or text files (one phrase a line); each is reported")
+    p.add_argument("--count", type=int, default=20, help="how many phrases of each set (drawn with the seed); 0 = all")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--accuracy", type=float, default=0.95, help="gesture accuracy when no confusion matrix is given")
-    p.add_argument("--confusion", type=Path, help="decoder report JSON with 'labels' and 'matrix' (rows = true)")
-    p.add_argument("--modes", default="scan,step,direct")
+    p.add_argument("--accuracy", type=float, default=0.95,
+                   help="share of the decided attempts that are right, when no confusion matrix is given")
+    p.add_argument("--no-action", type=float, default=0.05,
+                   help="share of attempts that end with no decision (the decoder unsure), beside --accuracy")
+    p.add_argument("--confusion", type=Path,
+                   help="decoder report JSON with 'labels' and 'matrix' (rows = true; an extra last column = no action)")
+    p.add_argument("--notice", default="1,0.5",
+                   help="comma list: the patient's chance per gesture of noticing an error (1 = at once); each is run")
+    p.add_argument("--modes", default="scan,step,direct,groups")
     p.add_argument("--conditions", default="off,words,phrases")
     p.add_argument("--scan-period", type=float, default=ScanTiming.period_s)
     p.add_argument("--burst-s", type=float, help="fix the burst duration (default: the measured distribution)")
@@ -214,9 +230,7 @@ def run(args: argparse.Namespace) -> int:
     if shared is None:
         print("myovox simulate needs ../shared/data (phrases and the recordings the gesture timing is measured on)")
         return 2
-    src = {"comm_dev": shared / "phrases/comm_dev/comm_case_dev.txt",
-           "mackenzie": shared / "phrases/mackenzie_soukoreff_2003/phrases2.txt"}.get(args.phrases, Path(args.phrases))
-    phrases = load_phrases(src, args.count or None, args.seed)
+    sets = [x.strip() for x in args.phrases.split(",") if x.strip()]
     timing = measure_timing(shared, files=args.timing_files, burst_model=args.burst_model)
     if args.burst_s is not None:
         timing = timing.with_burst(args.burst_s)
@@ -232,45 +246,63 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{mode}: {exc}")
                 continue
             acc = ", ".join(f"{name} {100 * c.matrix[i, i]:.1f} %" for i, name in enumerate(c.movements))
-            print(f"{mode}: the decoder's {MODE_GESTURES[mode]} most reliable movements: {acc} (no action otherwise)")
+            print(f"{mode}: the decoder's {MODE_GESTURES[mode]} most reliable movements: {acc} "
+                  f"(no action {100 * c.matrix[:, -1].mean():.1f} % on average)")
     else:
-        confusion_for = lambda labels: Confusion.from_accuracy(labels, args.accuracy)  # noqa: E731
-        err_src = f"accuracy {args.accuracy:.0%}"
-    print(f"phrases: {len(phrases)} from {src.name} (seed {args.seed}); errors: {err_src}")
+        confusion_for = lambda labels: Confusion.from_accuracy(labels, args.accuracy, args.no_action)  # noqa: E731
+        err_src = (f"{args.no_action:.0%} of attempts no action, {args.accuracy:.0%} of the rest right "
+                   f"({args.accuracy * (1 - args.no_action):.2%} of attempts right)")
+    notices = [float(x) for x in args.notice.split(",") if x.strip()]
+    print(f"errors: {err_src}")
     print(f"timing: {timing.describe()}")
-    print(f"scan period {scan.period_s:.2f} s (first item x{scan.first_dwell}); "
-          "patient model: notices every error at once and corrects with undo")
+    print(f"scan period {scan.period_s:.2f} s (first item x{scan.first_dwell}); patient model: corrects with undo, "
+          f"notices an error with chance {', '.join(f'{p:g}' for p in notices)} per gesture (1 = at once; always before speaking)")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     conds = [c.strip() for c in args.conditions.split(",") if c.strip()]
     summaries: list[Summary] = []
-    for cond in conds:
-        for mode in modes:
-            sugg = None
-            if cond != "off":
-                try:
-                    inner, overlap = real_suggester(cond, phrases, args.llm_threads, args.deadline)
-                except Exception as exc:  # the language layer or its model is missing: say so, keep going
-                    print(f"{mode:6s} {CONDITION_NAMES[cond]:40s} NOT RUN: {type(exc).__name__}: {exc}")
-                    continue
-                sugg = CachingSuggester(inner)
-            s, _ = simulate_condition(phrases, mode, cond, confusion_for, timing, scan, args.seed, sugg)
-            summaries.append(s)
-            lat = (f"; suggester {s.suggester_calls} requests, {len(sugg.latencies)} computed, median "
-                   f"{s.latency_median_s:.3f} s, p95 {s.latency_p95_s:.3f} s") if sugg and sugg.latencies else ""
-            print(f"{mode:6s} {CONDITION_NAMES[cond]:40s} {s.wpm:5.2f} wpm  {s.actions_per_char:5.2f} gestures/char  "
-                  f"savings {s.savings:6.1%} (mode {s.mode_savings:6.1%})  final error {s.error_rate:5.2%}  "
-                  f"({s.completed}/{s.phrases} phrases, {s.chars} chars, {s.misdecoded} misdecoded, "
-                  f"{s.unintended_speech} unintended speech, {s.false_alarms} false help calls); "
-                  f"{s.selections_per_char:.2f} cells selected/char (ceiling {s.ceiling_wpm:.1f} wpm if only "
-                  f"selections cost a gesture){lat}", flush=True)
-    for mode in modes:
-        off = next((s for s in summaries if s.mode == mode and s.condition == "off"), None)
-        for s in summaries:
-            if s.mode == mode and s.condition != "off" and off is not None and off.wpm > 0:
-                print(f"{mode:6s} {CONDITION_NAMES[s.condition]} vs prediction off: x{s.wpm / off.wpm:.2f} wpm")
-    if summaries:
-        plot(summaries, args.plot, f"myovox simulate: {len(phrases)} phrases ({src.name}), {err_src}, seed {args.seed}")
-        print(f"plot: {args.plot}")
+    for set_name in sets:
+        src = (shared / PHRASE_SETS[set_name]) if set_name in PHRASE_SETS else Path(set_name)
+        phrases = load_phrases(src, args.count or None, args.seed)
+        print(f"== phrases: {len(phrases)} from {src.name} (seed {args.seed})", flush=True)
+        for notice in notices:
+            for cond in conds:
+                for mode in modes:
+                    if mode == GROUPS and cond == "off":
+                        print(f"{mode:6s} {CONDITION_NAMES[cond]:40s} not run: the groups mode reads its keys with "
+                              "the language layer (direct mode with prediction off is the baseline)")
+                        continue
+                    sugg = None
+                    if cond != "off":
+                        try:
+                            inner, overlap = real_suggester(cond, phrases, args.llm_threads, args.deadline)
+                        except Exception as exc:  # the language layer or its model is missing: say so, keep going
+                            print(f"{mode:6s} {CONDITION_NAMES[cond]:40s} NOT RUN: {type(exc).__name__}: {exc}")
+                            continue
+                        sugg = CachingSuggester(inner)
+                    s, _ = simulate_condition(phrases, mode, cond, confusion_for, timing, scan, args.seed, sugg, notice)
+                    s.phrase_set = src.stem
+                    summaries.append(s)
+                    lat = (f"; suggester {s.suggester_calls} requests, {len(sugg.latencies)} computed, median "
+                           f"{s.latency_median_s:.3f} s, p95 {s.latency_p95_s:.3f} s") if sugg and sugg.latencies else ""
+                    print(f"{src.stem[:10]:10s} notice {notice:<4g} {mode:6s} {CONDITION_NAMES[cond]:40s} {s.wpm:5.2f} wpm  "
+                          f"{s.actions_per_char:5.2f} gestures/char  savings {s.savings:6.1%} (mode {s.mode_savings:6.1%})  "
+                          f"final error {s.error_rate:5.2%}  ({s.completed}/{s.phrases} phrases, {s.chars} chars, "
+                          f"{s.misdecoded} misdecoded, {s.unintended_speech} unintended speech, {s.false_alarms} false "
+                          f"help calls, {s.unnoticed_gestures} gestures on unnoticed errors); {s.selections_per_char:.2f} "
+                          f"cells selected/char (ceiling {s.ceiling_wpm:.1f} wpm if only selections cost a gesture){lat}",
+                          flush=True)
+    for s in summaries:
+        off = next((o for o in summaries if o.phrase_set == s.phrase_set and o.notice == s.notice
+                    and o.condition == "off" and o.mode in (s.mode, DIRECT if s.mode == GROUPS else s.mode)), None)
+        if s.condition != "off" and off is not None and off.wpm > 0:
+            print(f"{s.phrase_set[:10]:10s} notice {s.notice:<4g} {s.mode:6s} {CONDITION_NAMES[s.condition]} vs "
+                  f"{off.mode} with prediction off: x{s.wpm / off.wpm:.2f} wpm")
+    first = [s for s in summaries if s.notice == notices[0]]
+    for set_name in {s.phrase_set for s in first}:
+        path = args.plot.with_name(f"{args.plot.stem}_{set_name}{args.plot.suffix}")
+        part = [s for s in first if s.phrase_set == set_name]
+        plot(part, path, f"myovox simulate: {part[0].phrases} phrases ({set_name}), {err_src}, notice {notices[0]:g}")
+        print(f"plot: {path}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps([dict(s.__dict__, wpm=s.wpm, actions_per_char=s.actions_per_char,

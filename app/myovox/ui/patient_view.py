@@ -4,7 +4,7 @@ It draws the speller's state and nothing else; every decision lives in `interact
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 BG = "#000000"
@@ -23,6 +23,9 @@ def _sheet(font_pt: int) -> str:
     QFrame[role="row"][lit="true"] {{ background:{ROW_HI}; }}
     QLabel[role="cell"] {{ background:#222; color:{FG}; border:2px solid #555; border-radius:10px; font-size:{font_pt}pt; }}
     QLabel[role="cell"][kind="help"] {{ background:{HELP}; color:#fff; font-weight:bold; }}
+    QLabel[role="cell"][kind="key"] {{ background:#0d2a4a; font-size:{int(font_pt * 1.25)}pt; font-weight:bold; }}
+    QLabel[role="cell"][kind="control"] {{ background:#3a2a00; font-size:{int(font_pt * 1.1)}pt; }}
+    QLabel[role="cell"][kind="confirm"] {{ background:#3a2a00; font-size:{int(font_pt * 1.1)}pt; }}
     QLabel[role="cell"][lit="true"] {{ background:{CELL_HI}; color:#000; border:6px solid #fff; font-weight:bold; }}
     QLabel[role="cell"][textlen="long"] {{ font-size:{max(12, int(font_pt * 0.62))}pt; }}
     QLabel[role="cell"][textlen="longer"] {{ font-size:{max(11, int(font_pt * 0.48))}pt; }}
@@ -37,6 +40,10 @@ def _set_lit(widget, on: bool) -> None:
 
 
 class PatientView(QWidget):
+    #: A digit key pressed on the view (1-9): a keyboard standing in for the gesture of that number, in the
+    #: order the speller's gestures are listed (the caregiver's keys; in tests, the patient's gestures).
+    digit_pressed = Signal(int)
+
     def __init__(self, font_pt: int = 28, parent=None):
         super().__init__(parent)
         self.font_pt = font_pt
@@ -130,6 +137,12 @@ class PatientView(QWidget):
         if self.notice.text() != text:
             self.notice.setText(text)
             self.notice.setVisible(bool(text))
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if Qt.Key_1 <= event.key() <= Qt.Key_9:
+            self.digit_pressed.emit(int(event.key() - Qt.Key_1) + 1)
+            return
+        super().keyPressEvent(event)
 
     def show_notice(self, text: str) -> None:
         self.show_notices([text] if text else [])
