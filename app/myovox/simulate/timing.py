@@ -1,7 +1,7 @@
 """How long one gesture takes a real person, measured from the real recordings (not assumed).
 
 A gesture costs the burst's duration plus the detector's refractory period before the next burst can
-count; the decision arrives one decision window after the onset; and a person needs a reaction time
+count; the attempt's decision arrives one window and one step after the onset; and a person needs a reaction time
 to respond to what the screen shows.
 
 The recordings ask for 5 s holds, so their burst durations (median 5.2 s) are the protocol's, not a
@@ -83,7 +83,9 @@ def measure_timing(shared: Path, profile_name: str = "myo", max_reaction_s: floa
                 releases.append(e.offset_time - after[0])
     if not durations or not reactions or not releases:
         raise ValueError(f"no cued bursts found in {len(paths)} myo_readings files")
-    decision_s = profile.window_samples / profile.rate_hz
+    # The attempt's decision: a clear one as its second window ends (one window and one attempt step after the
+    # onset; `myovox evaluate --protocols attempts` measured median 195-245 ms, p95 395-495 ms).
+    decision_s = (profile.window_samples + profile.attempt_step_samples) / profile.rate_hz
     where = f"measured on {len(paths)} myo_readings files with profile {profile_name!r}"
     if burst_model == "brief":
         bursts = tuple(decision_s + r for r in releases)
