@@ -2,7 +2,7 @@
 
 Sources (no network, no content):
 - calibrations: `<data>/calibrations/<patient>/<profile>.json` and the dated copies in `history/`;
-  each holds per-gesture cross-validated accuracy, the confusion matrix (windows; last column = no
+  each holds per-gesture cross-validated accuracy, the confusion matrix (attempts; last column = no
   action) and the mean log RMS per channel of every gesture and of rest (`channel_patterns`);
 - session logs: `<logs>/session-*.jsonl` whose `session-start` names the patient; they hold rest noise
   and per-burst amplitude per channel, decisions (acted or not), selections, undos, what was spoken
@@ -34,8 +34,8 @@ class CalibrationPoint:
     labels: tuple[str, ...]
     accuracy: dict  # label -> cross-validated accuracy
     amplitude: dict  # label (rest included) -> per-channel RMS (the encoder's prepared units)
-    outcomes: dict  # label -> (correct, no action, wrong) fractions of its windows
-    false_activation: float | None  # share of rest windows decided as a gesture
+    outcomes: dict  # label -> (correct, no action, wrong) fractions of its held-out attempts
+    false_activation: float | None  # share of held-out rest attempts decided as a gesture
     reliable: tuple[str, ...]
 
     @property

@@ -71,7 +71,7 @@ def plot_calibration_trend(cals: list[CalibrationPoint], out: Path) -> str | Non
     a2.set_ylim(0, 105)
     a3.plot(x, [100 * c.false_activation if c.false_activation is not None else float("nan") for c in cals],
             marker="o", color="darkred")
-    a3.set_title("false activations: rest windows\ndecided as a gesture (%)")
+    a3.set_title("false activations: rest attempts\ndecided as a gesture (%)")
     a3.set_ylim(0, max([5.0] + [100 * c.false_activation for c in cals if c.false_activation is not None]) * 1.1)
     for ax in (a1, a2, a3):
         ax.grid(alpha=0.3)
@@ -96,7 +96,7 @@ def plot_calibration_outcomes(cals: list[CalibrationPoint], out: Path) -> str | 
             ax.bar(x, vals, bottom=bottom, color=color, label=name)
             bottom = [b + v for b, v in zip(bottom, vals)]
         ax.set_xticks(list(x), [_stamp(c.created) for c in cals], rotation=30, fontsize=7)
-        ax.set_title(f"{g}: calibration windows (%)")
+        ax.set_title(f"{g}: calibration attempts (%)")
     axes[0][-1].legend(fontsize=7)
     return _save(fig, out, "calibration_outcomes.png")
 
@@ -178,7 +178,7 @@ img {{ max-width: 100%; display: block; margin: 0.6em 0; }}
 <h1>Progression of patient {html.escape(patient)}</h1>
 <p class="sub">{len(cals)} calibration(s), {len(sessions)} session(s); from this machine's files only.
 Live sessions cannot know what the patient meant: "taken back" counts undos, "no action" decisions below the
-confidence to act. Calibration outcomes are cross-validated windows of the cued repetitions.</p>
+confidence to act. Calibration outcomes are cross-validated attempts of the cued repetitions.</p>
 <div class="summary"><ul>{''.join(f'<li>{html.escape(w)}</li>' for w in words)}</ul></div>
 <h2>Calibrations</h2>
 {_table(["when", "profile", "accuracy per gesture", "false activations", "reliable"], cal_rows)}
