@@ -235,3 +235,29 @@ def test_collect_attempts_needs_the_onset_window(calibrated, session):
     whole = collect_attempts(events)
     cut = collect_attempts(events[first_window + 1 :])
     assert len(cut) == len(whole) - 1
+
+
+def test_attempt_evaluation_judges_every_cue_once_beside_the_peer_and_feeds_the_simulator(calibrated, session):
+    """`myovox evaluate --protocols attempts` on one session: one outcome per cue for every method, the same
+    attempts for the decoder and the classical peer, and a confusion the simulator reads."""
+    from myovox.decode.attempts_eval import AttemptBench, _confusion, _methods, simulator_confusion
+    from myovox.simulate.patient import Confusion
+
+    dec, cal, ex, rest = calibrated
+    bench = AttemptBench(dec, RATE)
+    dec.use(cal)
+    bench.fit_peers(ex, cal)
+    tallies = _methods()
+    for rec in session[1:]:
+        bench.run_file(rec, tallies, skip={0, 1, 2})
+    bench.run_file(session[0], tallies, rest_file=True, rest_from=600)
+    results = {k: t.result() for k, t in tallies.items()}
+    assert {r["attempts"] for r in results.values()} == {21}  # 7 gestures x the 3 cues calibration never saw
+    for r in results.values():
+        assert sum(r[k] for k in ("correct", "wrong", "no action", "no burst")) == pytest.approx(1.0)
+    assert results["myovox"]["no burst"] == results["lda ls4 vote"]["no burst"]  # the same detected attempts
+    assert results["myovox"]["rest_minutes"] > 3 and results["myovox"]["latency_p95_ms"] <= 500
+    conf = simulator_confusion([_confusion(tallies["myovox"])])
+    assert conf["columns"][-1] == "no action" and len(conf["matrix"][0]) == len(conf["labels"]) + 1
+    c = Confusion.from_report(("a", "b", "c", "d"), conf["labels"], conf["matrix"])
+    np.testing.assert_allclose(c.matrix.sum(axis=1), 1.0)

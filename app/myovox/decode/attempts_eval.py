@@ -388,8 +388,9 @@ def markdown(report: dict) -> str:
                 fa = pooled.get("false_per_10min")
                 lat = (f"{pooled['latency_median_ms']:.0f} / {pooled['latency_p95_ms']:.0f} ms"
                        if "latency_median_ms" in pooled else "")
+                fa_text = f"{fa:.2f} ({pooled.get('release_acts', 0)} release)" if fa is not None else ""
                 lines.append(f"| {m} | " + " | ".join(f"{100 * row[k][0]:.1f} ± {100 * row[k][1]:.1f} %" for k in OUTCOMES)
-                             + f" | {fa:.2f} ({pooled.get('release_acts', 0)} release) | {lat} |" if fa is not None else " | | |")
+                             + f" | {fa_text} | {lat} |")
             byg = r["pooled"].get(proto, {}).get("myovox", {}).get("by_gesture", {})
             if byg:
                 lines.append("")
