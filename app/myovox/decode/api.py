@@ -321,12 +321,11 @@ class GestureDecoder:
         out: dict[tuple[str, int], Attempt] = {}
         weak: list[str] = []
         for (label, ri, rep), peak in zip(raw_reps, fit.rep_peaks):
-            found = self.attempts(rep, rate_hz, threshold)
-            if not found:
+            att = self.cued_attempt(rep, rate_hz, threshold)
+            if att is None:
                 weak.append(f"{label!r} repetition {ri + 1} (peak {peak:.1f} x rest spread; the rest needs k >= {fit.lowest_safe_k:.1f})")
                 continue
-            att = max(found, key=lambda a: a.burst.peak)  # the cued movement, not a twitch before it
-            out[(label, ri)] = replace(att, before=np.asarray(rep, dtype=np.float32)[: max(0, att.burst.onset_index)])
+            out[(label, ri)] = att
         if weak:
             first = ("The rest capture was not quiet (the patient moved, or an electrode is loose): recapture rest. "
                      if fit.rest_noisy else "")
@@ -351,6 +350,16 @@ class GestureDecoder:
         if thr is None:
             raise CalibrationError("finding attempts needs the burst detector's threshold: calibrate with rest, or pass one")
         return collect_attempts(detect_offline(arr, self.profile, threshold=thr))
+
+    def cued_attempt(self, recording: np.ndarray, rate_hz: float, threshold: Threshold) -> Attempt | None:
+        """The attempt of a cued repetition (a raw clip with the movement inside): its strongest burst, the cued
+        movement rather than a twitch before it, with the clip's samples before the onset (rest between
+        movements). None when no burst rises above the threshold."""
+        found = self.attempts(recording, rate_hz, threshold)
+        if not found:
+            return None
+        att = max(found, key=lambda a: a.burst.peak)
+        return replace(att, before=np.asarray(recording, dtype=np.float32)[: max(0, att.burst.onset_index)])
 
     def decide_attempt(self, attempt: Attempt) -> GestureDecision:
         """The live rule over one whole attempt (offline): the same decision the app makes."""
@@ -447,11 +456,11 @@ class GestureDecoder:
                 else:
                     if threshold is None:
                         raise CalibrationError("cutting attempts needs the detector threshold (a rest capture)")
-                    found = self.attempts(rep, rate_hz, threshold)
-                    if not found:
+                    att = self.cued_attempt(rep, rate_hz, threshold)
+                    if att is None:
                         raise WeakGestureError(f"no burst in repetition {ri + 1} of {label!r}: make the movement again, "
                                                "a little stronger", (label,))
-                    w = max(found, key=lambda a: a.burst.peak).windows
+                    w = att.windows
                 if not len(w):
                     raise CalibrationError(f"repetition {ri + 1} of {label!r} is shorter than one window")
                 out.append((cal.labels.index(label), w))

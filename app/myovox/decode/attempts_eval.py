@@ -145,9 +145,9 @@ class AttemptBench:
                 if label == REST_LABEL:
                     by_label[label].append(self.dec.windows(rep, self.rate))
                 else:
-                    found = self.dec.attempts(rep, self.rate, thr)
-                    if found:
-                        by_label[label].append(max(found, key=lambda a: a.burst.peak).windows)
+                    att = self.dec.cued_attempt(rep, self.rate, thr)
+                    if att is not None:
+                        by_label[label].append(att.windows)
         windows = {k: np.concatenate(v) for k, v in by_label.items() if v}
         sos = self.dec.card.sos()
         self.peers = {"lda ls4 vote": PeerLda(sos, ls4_features).fit(windows),
