@@ -96,7 +96,7 @@ class GestureDecision:
     scores: tuple[tuple[str, float], ...] = ()  # every calibrated label with its probability
     latency_s: float = 0.0  # stream time from the onset to the sample that made the decision possible
     windows: int = 1  # how many of the attempt's windows were seen
-    reason: str = ""  # "decisive" | "burst end" | "max length" | "" (one window)
+    reason: str = ""  # "decisive" | "burst end" | "max length" (+ ", after a rest-like start") | "" (one window)
     top: str = ""  # the likeliest label even when below the rule (for the caregiver panel and the log)
 
     @property

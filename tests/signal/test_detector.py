@@ -74,25 +74,26 @@ def test_threshold_from_rest_is_robust_and_never_zero():
 def test_chain_captures_rest_then_emits_bursts_and_each_attempts_windows():
     p = find_profile("myo")
     rng = np.random.default_rng(2)
-    x = rng.normal(0, 2, (int(8 * p.rate_hz), 8))
+    x = rng.normal(0, 2, (int(10 * p.rate_hz), 8))
     onset = int(6 * p.rate_hz)
-    x[onset : onset + 200] *= 20  # a 1 s contraction: longer than the attempt's 500 ms
+    x[onset : onset + 500] *= 12  # a 2.5 s contraction: longer than the attempt's 2 s hold
     events = detect_offline(x, p, chunk=17)
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "Threshold"
     assert kinds.count("Burst") == 1 and kinds.count("AttemptEnd") == 1
     wins = [e for e in events if isinstance(e, OnsetWindow)]
-    assert [w.seq for w in wins] == list(range(p.attempt_windows)) == list(range(7))
+    assert p.attempt_windows == 7  # the evidence's span (decode.attempt); the chain cuts the hold's windows
+    assert [w.seq for w in wins] == list(range(p.hold_windows)) == list(range(37))
     end = next(e for e in events if isinstance(e, AttemptEnd))
-    assert end.reason == "max length" and end.windows == 7 and kinds.index("AttemptEnd") > kinds.index("OnsetWindow")
+    assert end.reason == "max length" and end.windows == 37 and kinds.index("AttemptEnd") > kinds.index("OnsetWindow")
     win = wins[0]
     assert win.filtered.shape == (p.window_samples, 8) and win.raw.shape == (p.window_samples, 8)
     assert abs(win.burst.onset_index - onset) <= p.samples(100)
-    for w in wins:  # window k starts k attempt steps after the onset; the last one ends attempt_ms after it
+    for w in wins:  # window k starts k attempt steps after the onset; the last one ends attempt_hold_ms after it
         assert w.start_index == win.burst.onset_index + w.seq * p.attempt_step_samples
         np.testing.assert_allclose(w.raw, x[w.start_index : w.start_index + p.window_samples], rtol=1e-6)
         assert w.end_time == pytest.approx((w.start_index + p.window_samples - 1) / p.rate_hz)
-    assert wins[-1].start_index + p.window_samples - win.burst.onset_index == p.samples(p.attempt_ms)
+    assert wins[-1].start_index + p.window_samples - win.burst.onset_index == p.samples(p.attempt_hold_ms)
     assert end.time == wins[-1].end_time
 
 
@@ -106,7 +107,7 @@ def test_a_short_burst_closes_its_attempt_at_the_burst_end():
     wins = [e for e in events if isinstance(e, OnsetWindow)]
     end = next(e for e in events if isinstance(e, AttemptEnd))
     burst_end = next(e for e in events if isinstance(e, BurstEnd))
-    assert end.reason == "burst end" and 1 <= end.windows == len(wins) < p.attempt_windows
+    assert end.reason == "burst end" and 1 <= end.windows == len(wins) < p.attempt_windows < p.hold_windows
     for w in wins[1:]:  # every later window lies at least half inside the burst
         assert w.start_index + p.window_samples // 2 <= burst_end.offset_index
     assert end.time >= burst_end.offset_time

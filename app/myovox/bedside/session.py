@@ -149,6 +149,8 @@ class BedsideSession:
             if len(self._attempts) > 8:  # attempts whose end never came (a stream that vanished mid-burst)
                 self._attempts.clear()
             ev = self._attempts[key] = self.decoder.open_attempt(item.burst)
+        if ev.decided is not None:
+            return None  # decided already: the rest of the burst needs no encoder
         return ev.add(self.decoder.probabilities(item.raw)[0], item.end_time)
 
     def _suggest(self, req: RequestSuggestions) -> SuggestionsReady:

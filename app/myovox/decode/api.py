@@ -22,7 +22,7 @@ from ..signal.detector import estimate_threshold
 from ..signal.filters import CausalFilter, Envelope, design_emg_sos
 from ..signal.sensitivity import fit_sensitivity, with_sensitivity
 from .attempt import (Attempt, AttemptEvidence, AttemptRule, attempt_posterior, collect_attempts,
-                      attempt_cost, decide_sequence)
+                      attempt_cost, decide_sequence, movement_windows)
 from .calibration import Calibration, CalibrationError, HeadTraining, WeakGestureError, confusion_matrix
 from .card import ModelCard, ModelCardError, load_card
 from .features import hudgins_features, rotate_ring, sliding_windows, spatial_features
@@ -199,7 +199,7 @@ class GestureDecoder:
             for ri, rep in enumerate(examples[label]):
                 if isinstance(rep, Attempt) or (label != REST_LABEL and cut == "attempts"):
                     att = rep if isinstance(rep, Attempt) else cut_attempts[(label, ri)]
-                    w = np.asarray(att.windows, dtype=np.float32)
+                    w = np.asarray(self.movement(att), dtype=np.float32)
                     self.card.check_window(w)
                 else:
                     w = self.windows(rep, rate_hz, step_ms)
@@ -267,12 +267,12 @@ class GestureDecoder:
                 att_lp.append(lp[s0 : s0 + span])
                 att_y.append(li)
         rule = AttemptRule(wrong_cost=wrong_cost_for(rejection_threshold))
-        decided = [decide_sequence(labels, rule, np.exp(lp)) for lp in att_lp]
+        decided = [decide_sequence(labels, rule, np.exp(lp), span=span) for lp in att_lp]
         att_pred = np.array([labels.index(d.top) for d in decided])
         att_act = np.array([labels.index(d.label) if d.label is not None else -1 for d in decided])
         att_y = np.asarray(att_y)
         acc = {lab: float(np.mean(att_pred[att_y == i] == i)) for i, lab in enumerate(labels)}
-        notes.append(f"held-out cost of the attempt rule: {attempt_cost(labels, rule, att_lp, att_y):.2f} retries per attempt "
+        notes.append(f"held-out cost of the attempt rule: {attempt_cost(labels, rule, att_lp, att_y, span):.2f} retries per attempt "
                      f"(a wrong action counts {rule.wrong_cost:g})")
         conf = confusion_matrix(att_y, att_act, len(labels))
         emb, top = head_inputs(np.ones(len(y), dtype=bool))
@@ -366,7 +366,7 @@ class GestureDecoder:
         cal = self._calibrated()
         p = self.probabilities(attempt.windows)
         return decide_sequence(cal.labels, self.rule, p, attempt.burst.onset_time, np.asarray(attempt.window_times),
-                               attempt.end_time, attempt.reason)
+                               attempt.end_time, attempt.reason, span=self.profile.attempt_windows)
 
     def decide_recording(self, recording: np.ndarray, rate_hz: float) -> list[GestureDecision]:
         """One decision per attempt in a raw recording, through the live chain (detector, windows, rule)."""
@@ -381,7 +381,11 @@ class GestureDecoder:
     def open_attempt(self, burst) -> AttemptEvidence:
         """A live attempt for `burst`: feed it `probabilities(window.raw)` per window, then close it."""
         cal = self._calibrated()
-        return AttemptEvidence(cal.labels, self.rule, burst.onset_time)
+        return AttemptEvidence(cal.labels, self.rule, burst.onset_time, span=self.profile.attempt_windows)
+
+    def movement(self, attempt: Attempt) -> np.ndarray:
+        """The windows of an attempt the head learns its gesture from (`decode.attempt.movement_windows`)."""
+        return movement_windows(attempt.windows, self.profile.attempt_windows)
 
     def rest_threshold(self, rest: np.ndarray, rate_hz: float):
         """The burst detector's threshold from a raw rest capture, as the signal stage computes it."""
@@ -450,7 +454,7 @@ class GestureDecoder:
         for label, reps in examples.items():
             for ri, rep in enumerate(reps):
                 if isinstance(rep, Attempt):
-                    w = np.asarray(rep.windows, dtype=np.float32)
+                    w = np.asarray(self.movement(rep), dtype=np.float32)
                 elif cut == "windows" or label == REST_LABEL:
                     w = self.windows(rep, rate_hz)
                 else:
@@ -460,7 +464,7 @@ class GestureDecoder:
                     if att is None:
                         raise WeakGestureError(f"no burst in repetition {ri + 1} of {label!r}: make the movement again, "
                                                "a little stronger", (label,))
-                    w = att.windows
+                    w = self.movement(att)
                 if not len(w):
                     raise CalibrationError(f"repetition {ri + 1} of {label!r} is shorter than one window")
                 out.append((cal.labels.index(label), w))
@@ -542,7 +546,7 @@ class GestureDecoder:
         check = {}
         for li, w in reps:
             p = cal.head.probabilities(self._assemble(self._parts(w, rotation=shift), cal.encoder_top))
-            d = decide_sequence(cal.labels, cal.attempt_rule or AttemptRule(), p)
+            d = decide_sequence(cal.labels, cal.attempt_rule or AttemptRule(), p, span=self.profile.attempt_windows)
             check[cal.labels[li]] = d.top == cal.labels[li]
         missed = [k for k, ok in check.items() if not ok]
         notes.append("quick check: yesterday's calibration named " + (

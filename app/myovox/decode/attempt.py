@@ -14,6 +14,14 @@ reports that cost; the scale itself is the one chosen on first sessions, `EVIDEN
 retry. Acting on confidence c costs (1 - c) x wrong_cost in expectation, not acting costs 1, so the rule
 acts when c >= 1 - 1 / wrong_cost. Acting early gives up the remaining windows' evidence, so it asks for
 the same criterion at `early_cost` x wrong_cost. Rest never acts and never closes an attempt early.
+
+A burst often starts before the movement shows: a slow start, a twitch of anticipation, the arm settling.
+Its first windows then look like rest. With a `span` (the windows of `attempt_ms`, `DeviceProfile.attempt_windows`)
+the evidence is the sum over the attempt's latest `span` windows: when the first full span leads with a gesture
+the rule decides there as above; when it leads with rest the attempt keeps watching the burst (the chain cuts
+windows for up to `attempt_hold_ms`), acting as soon as the sliding evidence is decisive, else once at the burst's
+end at `act_at`. On myo_readings session 1 (the only one it was chosen on) this turned 6 of 105 cued attempts
+from "no action" into the right action (`docs/notes/issue-12.md`).
 """
 from __future__ import annotations
 
@@ -81,28 +89,39 @@ def attempt_posterior(log_prob_sum: np.ndarray, scale: float) -> np.ndarray:
 class AttemptEvidence:
     """The open attempt of one burst: windows' probabilities in, at most one `GestureDecision` out."""
 
-    def __init__(self, labels: tuple[str, ...], rule: AttemptRule, onset_time: float):
+    def __init__(self, labels: tuple[str, ...], rule: AttemptRule, onset_time: float, span: int | None = None):
         self.labels = tuple(labels)
         self.rule = rule
         self.onset_time = float(onset_time)
+        self.span = span if span is None else max(1, int(span))
+        self._recent: list[np.ndarray] = []  # the latest `span` windows' log probabilities (all of them without a span)
         self._sum = np.zeros(len(self.labels))
         self.windows = 0
+        self.watching = False  # the first full span looked like rest: watching the rest of the burst
         self.decided: GestureDecision | None = None
         self._rest = self.labels.index(REST_LABEL) if REST_LABEL in self.labels else -1
 
     def posterior(self) -> np.ndarray:
-        return attempt_posterior(self._sum, self.rule.scale(self.windows))
+        return attempt_posterior(self._sum, self.rule.scale(min(self.windows, self.span or self.windows)))
 
     def add(self, probabilities: np.ndarray, time: float) -> GestureDecision | None:
         """One more window (its calibrated probabilities, and the stream time of its last sample)."""
         if self.decided is not None:
             return None
-        self._sum += np.log(np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1.0))
+        lp = np.log(np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1.0))
+        self._sum += lp
+        self._recent.append(lp)
+        if self.span is not None and len(self._recent) > self.span:
+            self._sum -= self._recent.pop(0)
         self.windows += 1
         p = self.posterior()
         top = int(np.argmax(p))
         if top != self._rest and p[top] >= self.rule.act_early:
             return self._decide(p, top, time, "decisive", act=True)
+        if self.span is not None and self.windows == self.span:
+            if top != self._rest:  # a gesture leads the first full span: decide now
+                return self._decide(p, top, time, "max length", act=p[top] >= self.rule.act_at)
+            self.watching = True
         return None
 
     def close(self, time: float, reason: str = "burst end") -> GestureDecision | None:
@@ -114,6 +133,8 @@ class AttemptEvidence:
         return self._decide(p, top, time, reason, act=p[top] >= self.rule.act_at)
 
     def _decide(self, p: np.ndarray, top: int, time: float, reason: str, act: bool) -> GestureDecision:
+        if self.watching:
+            reason = f"{reason}, after a rest-like start"
         self.decided = GestureDecision(
             self.labels[top] if act else None, float(p[top]), self.onset_time,
             tuple((k, float(v)) for k, v in zip(self.labels, p)), latency_s=max(0.0, float(time) - self.onset_time),
@@ -123,11 +144,11 @@ class AttemptEvidence:
 
 def decide_sequence(labels, rule: AttemptRule, probabilities: np.ndarray, onset_time: float = 0.0,
                     window_times: np.ndarray | None = None, end_time: float | None = None,
-                    reason: str = "burst end") -> GestureDecision | None:
+                    reason: str = "burst end", span: int | None = None) -> GestureDecision | None:
     """The live rule over an attempt's windows (rows of `probabilities`, in order), offline."""
     p = np.asarray(probabilities, dtype=np.float64)
     times = np.asarray(window_times) if window_times is not None else np.arange(1, len(p) + 1, dtype=np.float64)
-    ev = AttemptEvidence(labels, rule, onset_time)
+    ev = AttemptEvidence(labels, rule, onset_time, span)
     for row, t in zip(p, times):
         d = ev.add(row, float(t))
         if d is not None:
@@ -136,19 +157,36 @@ def decide_sequence(labels, rule: AttemptRule, probabilities: np.ndarray, onset_
     return ev.close(end, reason)
 
 
-def attempt_cost(labels, rule: "AttemptRule", attempts: list[np.ndarray], truth) -> float:
+def attempt_cost(labels, rule: "AttemptRule", attempts: list[np.ndarray], truth, span: int | None = None) -> float:
     """The stated criterion on held-out attempts: wrong actions x wrong_cost + no actions (retries), per
     attempt. A rest attempt that acts is a wrong action; one that does not costs nothing."""
     rest = labels.index(REST_LABEL) if REST_LABEL in labels else -1
     cost = 0.0
     for lp, t in zip(attempts, truth):
-        d = decide_sequence(labels, rule, np.exp(lp))
+        d = decide_sequence(labels, rule, np.exp(lp), span=span)
         acted = d is not None and d.is_action
         if acted and d.label != labels[t]:
             cost += rule.wrong_cost
         elif not acted and t != rest:
             cost += 1.0
     return cost / max(len(attempts), 1)
+
+
+def movement_windows(windows: np.ndarray, span: int) -> np.ndarray:
+    """An attempt's movement as the head learns it: its `span` consecutive windows of most energy.
+
+    A burst's first windows are often not yet the movement (a slow start, a twitch of anticipation): labelled as
+    the gesture they teach the head that rest-like windows are that gesture. The most active stretch is what the
+    rule decides on once the movement shows (`AttemptEvidence` slides past a rest-like start), and what a LibEMG
+    user votes over. Myo_readings session 1 (the only one it was chosen on), against the first `span` windows:
+    false activations on rest bursts 11 -> 3, correct 82.9 % both (`docs/notes/issue-12.md`).
+    """
+    w = np.asarray(windows)
+    if len(w) <= span:
+        return w
+    energy = np.log(w.astype(np.float64).var(axis=1).sum(axis=1) + 1e-12)
+    start = int(np.argmax(np.convolve(energy, np.ones(span), "valid")))
+    return w[start : start + span]
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,12 +5,14 @@ sets the detector's threshold, the first repetitions of each gesture are cut by 
 attempt windows the app decides on (`GestureDecoder.calibrate`), and every later recording of the session
 is run through the live chain (`GestureDecoder.attempts`: `detect_offline` with the session threshold,
 the chain's attempt windows) and the attempt rule. Per cue one outcome: right, wrong, no action, no burst
-(the first attempt whose onset falls inside the cued period; later bursts in the same cue that act count
-as extra activations). Acts on attempts that start in rest are false activations, per 10 minutes of rest.
+(what the app did during the try: the first of its attempts that acted, or "no action" when none did; the
+try's first burst alone is reported beside it as "myovox, first burst only"; acts after the first count as extra
+activations). Acts on attempts that start in rest are false activations, per 10 minutes of rest.
 
 Beside it, in the same run and on the same detected attempts, the classical peer a LibEMG user writes:
 LDA (no shrinkage) on LS4 and on Hudgins features, trained on the same calibration windows, majority vote
-over the attempt's windows, acting on every non-rest vote.
+over the attempt's most active `attempt_ms` (`movement_windows`, the stretch the head learns from), acting on
+every non-rest vote once the attempt is over.
 """
 from __future__ import annotations
 
@@ -85,12 +87,14 @@ class Tally:
     by_gesture: dict = field(default_factory=lambda: defaultdict(Counter))
     confusion: dict = field(default_factory=lambda: defaultdict(Counter))  # truth -> decided label / no action / no burst
     latencies: list = field(default_factory=list)
+    watched: list = field(default_factory=list)  # per latency: decided after a rest-like start (decode.attempt)
     extra_acts: int = 0
     rest_acts: int = 0
     release_acts: int = 0
     rest_s: float = 0.0
 
-    def add(self, truth: str, decided: str | None, attempted: bool, latency: float | None = None) -> None:
+    def add(self, truth: str, decided: str | None, attempted: bool, latency: float | None = None,
+            watched: bool = False) -> None:
         if not attempted:
             out, col = NO_BURST, NO_BURST
         elif decided is None or decided == REST_LABEL:
@@ -102,6 +106,7 @@ class Tally:
         self.confusion[truth][col] += 1
         if latency is not None and attempted:
             self.latencies.append(latency)
+            self.watched.append(bool(watched))
 
     def result(self) -> dict:
         n = max(sum(self.outcomes.values()), 1)
@@ -114,12 +119,20 @@ class Tally:
         if self.latencies:
             r["latency_median_ms"] = 1000 * float(np.median(self.latencies))
             r["latency_p95_ms"] = 1000 * float(np.percentile(self.latencies, 95))
+            prompt = [v for v, w in zip(self.latencies, self.watched) if not w]
+            r["watched_share"] = 1.0 - len(prompt) / len(self.latencies)
+            if prompt:  # the decisions made within the attempt's first span (no rest-like start)
+                r["prompt_latency_median_ms"] = 1000 * float(np.median(prompt))
+                r["prompt_latency_p95_ms"] = 1000 * float(np.percentile(prompt, 95))
         r["by_gesture"] = {g: {k: c[k] / max(sum(c.values()), 1) for k in OUTCOMES} for g, c in self.by_gesture.items()}
         return r
 
 
+FIRST_ONLY = "myovox, first burst only"
+
+
 def _methods():
-    return {"myovox": Tally(), "lda ls4 vote": Tally(), "lda hudgins vote": Tally()}
+    return {"myovox": Tally(), FIRST_ONLY: Tally(), "lda ls4 vote": Tally(), "lda hudgins vote": Tally()}
 
 
 class AttemptBench:
@@ -147,7 +160,7 @@ class AttemptBench:
                 else:
                     att = self.dec.cued_attempt(rep, self.rate, thr)
                     if att is not None:
-                        by_label[label].append(att.windows)
+                        by_label[label].append(self.dec.movement(att))
         windows = {k: np.concatenate(v) for k, v in by_label.items() if v}
         sos = self.dec.card.sos()
         self.peers = {"lda ls4 vote": PeerLda(sos, ls4_features).fit(windows),
@@ -162,10 +175,11 @@ class AttemptBench:
         decided = []
         for a in attempts:
             d = self.dec.decide_attempt(a)
-            row = {"myovox": (d.label if d.is_action else None, d.latency_s)}
+            row = {"myovox": (d.label if d.is_action else None, d.latency_s, "rest-like start" in d.reason)}
+            row[FIRST_ONLY] = row["myovox"]
             for name, peer in self.peers.items():
-                v = peer.vote(a.windows)
-                row[name] = (None if v == REST_LABEL else v, a.window_times[-1] - a.burst.onset_time)
+                v = peer.vote(self.dec.movement(a))  # known once the attempt is over
+                row[name] = (None if v == REST_LABEL else v, a.window_times[-1] - a.burst.onset_time, False)
             decided.append((a.burst.onset_index, row))
         cues = [] if rest_file else cues_of(rec)
         early = int(EARLY_S * self.rate)
@@ -179,9 +193,12 @@ class AttemptBench:
             claimed |= set(inside)
             for name, t in tallies.items():
                 if inside:
-                    label, lat = decided[inside[0]][1][name]
-                    t.add(cue.label, label, True, lat)
-                    t.extra_acts += sum(decided[i][1][name][0] is not None for i in inside[1:])
+                    tried = inside[:1] if name == FIRST_ONLY else inside
+                    acted = [i for i in tried if decided[i][1][name][0] is not None]
+                    first = acted[0] if acted else tried[0]
+                    label, lat, watched = decided[first][1][name]
+                    t.add(cue.label, label, True, lat, watched)
+                    t.extra_acts += max(0, sum(decided[i][1][name][0] is not None for i in inside) - 1)
                 else:
                     t.add(cue.label, None, False)
         # rest: every act on an attempt that started outside the cues
@@ -327,6 +344,7 @@ def _merge(into: Tally, t: Tally) -> None:
     for g, c in t.confusion.items():
         into.confusion[g].update(c)
     into.latencies += t.latencies
+    into.watched += t.watched
     for k in ("extra_acts", "rest_acts", "release_acts", "rest_s"):
         setattr(into, k, getattr(into, k) + getattr(t, k))
 
@@ -388,6 +406,9 @@ def markdown(report: dict) -> str:
                 fa = pooled.get("false_per_10min")
                 lat = (f"{pooled['latency_median_ms']:.0f} / {pooled['latency_p95_ms']:.0f} ms"
                        if "latency_median_ms" in pooled else "")
+                if pooled.get("watched_share") and "prompt_latency_median_ms" in pooled:
+                    lat += (f" (first span: {pooled['prompt_latency_median_ms']:.0f} / {pooled['prompt_latency_p95_ms']:.0f}; "
+                            f"{100 * pooled['watched_share']:.0f} % after a rest-like start)")
                 fa_text = f"{fa:.2f} ({pooled.get('release_acts', 0)} release)" if fa is not None else ""
                 lines.append(f"| {m} | " + " | ".join(f"{100 * row[k][0]:.1f} ± {100 * row[k][1]:.1f} %" for k in OUTCOMES)
                              + f" | {fa_text} | {lat} |")

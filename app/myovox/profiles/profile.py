@@ -80,9 +80,12 @@ class DeviceProfile:
     model: str
     # An attempt (one burst from rest) is seen through successive decision windows every `attempt_step_ms`
     # from the onset, for at most `attempt_ms` after it (the last window ends there): the decoder decides
-    # once per attempt within that span (decode.attempt).
+    # once per attempt within that span (decode.attempt). A burst whose first `attempt_ms` still look like rest
+    # (a slow start, a twitch before the movement) is watched for up to `attempt_hold_ms` after its onset: the
+    # evidence then slides over its latest `attempt_ms` until the movement shows or the burst ends.
     attempt_step_ms: float = 50.0
     attempt_ms: float = 500.0
+    attempt_hold_ms: float = 2000.0
     layout: str = "strip"  # ring | grid | strip
     grid: tuple[int, int] | None = None
     rate_tolerance: float = 0.05
@@ -110,6 +113,12 @@ class DeviceProfile:
     def attempt_windows(self) -> int:
         """How many windows an attempt may hold: the last one ends `attempt_ms` after the onset."""
         span = max(self.samples(self.attempt_ms) - self.window_samples, 0)
+        return 1 + span // self.attempt_step_samples
+
+    @property
+    def hold_windows(self) -> int:
+        """How many windows the chain cuts of one burst at most: the last one ends `attempt_hold_ms` after the onset."""
+        span = max(self.samples(max(self.attempt_hold_ms, self.attempt_ms)) - self.window_samples, 0)
         return 1 + span // self.attempt_step_samples
 
     def with_rate(self, rate_hz: float) -> DeviceProfile:
@@ -154,6 +163,7 @@ _BOUNDS = {
     ("window", "pre_onset_ms"): (0.0, 1000.0),
     ("window", "attempt_step_ms"): (5.0, 1000.0),
     ("window", "attempt_ms"): (50.0, 5000.0),
+    ("window", "attempt_hold_ms"): (50.0, 10000.0),
 }
 
 
@@ -274,6 +284,9 @@ def parse_profile(data: dict, key: str, where: str) -> DeviceProfile:
     attempt = r.get("window", "attempt_ms", float, 500.0)
     if attempt < decision:
         raise r.error("window", "attempt_ms", f"{attempt:g} must be at least decision_ms {decision:g}")
+    hold = r.get("window", "attempt_hold_ms", float, 2000.0)
+    if hold < attempt:
+        raise r.error("window", "attempt_hold_ms", f"{hold:g} must be at least attempt_ms {attempt:g}")
 
     model = r.get("model", "encoder", str, "")
     return DeviceProfile(
@@ -300,6 +313,7 @@ def parse_profile(data: dict, key: str, where: str) -> DeviceProfile:
         pre_onset_ms=pre,
         attempt_step_ms=attempt_step,
         attempt_ms=attempt,
+        attempt_hold_ms=hold,
         model=model,
         source=where,
         notes=tuple(notes),

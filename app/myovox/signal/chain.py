@@ -59,7 +59,7 @@ class SignalChain:
         self._writes_raw = raw_ring is None or repair
         self._max_chunk = min(self._max_chunk_for(profile, history_s), self.raw.capacity)
         self.attempt_step = profile.attempt_step_samples
-        self.attempt_windows = profile.attempt_windows
+        self.attempt_windows = profile.hold_windows  # the decoder decides within them (decode.attempt)
         self._pending: list[_OpenAttempt] = []
         # The caregiver's panel plots the envelope; the detector alone does not need it kept.
         self.envelope_ring = RingBuffer(hist, ch) if keep_envelope else None
@@ -69,7 +69,7 @@ class SignalChain:
     @staticmethod
     def _history_samples(profile: DeviceProfile, history_s: float) -> int:
         pre = profile.samples(profile.pre_onset_ms) if profile.pre_onset_ms else 0
-        span = max(profile.window_samples, profile.samples(profile.attempt_ms))  # an attempt's windows
+        span = max(profile.window_samples, profile.samples(max(profile.attempt_ms, profile.attempt_hold_ms)))  # an attempt's windows
         return max(int(history_s * profile.rate_hz), 4 * (span + pre))
 
     @classmethod
@@ -207,7 +207,7 @@ class SignalChain:
     def _ready_windows(self) -> list:
         """Every window of every open attempt that is complete now, then `AttemptEnd` for the ones that are over.
 
-        Window `seq` belongs to the attempt when it is among the first `attempt_windows` and at least half of
+        Window `seq` belongs to the attempt when it is among the first `hold_windows` and at least half of
         it lies before the burst's offset (the onset window always does): a window of mostly relaxation
         says nothing about the gesture.
         """
