@@ -172,6 +172,7 @@ class AttemptBench:
         done) counts neither as rest nor as an attempt."""
         rest_from = max(rest_from, self.profile.samples(self.profile.detector.warmup_ms))
         attempts = self.dec.attempts(rec.signal, self.rate)
+        hold = self.profile.samples(self.profile.attempt_hold_ms)
         decided = []
         for a in attempts:
             d = self.dec.decide_attempt(a)
@@ -180,16 +181,24 @@ class AttemptBench:
             for name, peer in self.peers.items():
                 v = peer.vote(self.dec.movement(a))  # known once the attempt is over
                 row[name] = (None if v == REST_LABEL else v, a.window_times[-1] - a.burst.onset_time, False)
-            decided.append((a.burst.onset_index, row))
+            # an attempt that outlasted the hold was still going `hold` after its onset
+            lasted = a.burst.onset_index + (hold if a.reason == "max length" else 0)
+            decided.append((a.burst.onset_index, row, lasted))
         cues = [] if rest_file else cues_of(rec)
         early = int(EARLY_S * self.rate)
-        cues = [Cue(c.label, max(0, c.start - early), c.stop) for c in cues]
+        # an attempt is the cue's when it starts in the cue or up to EARLY_S before it, or when it started earlier
+        # still and lasted into the cue (the movement begun in anticipation: the label lags the muscle)
+        spans = [(max(0, c.start - early), c.start, c.stop) for c in cues]
+
+        def belongs(on: int, lasted: int, span) -> bool:
+            early_start, start, stop = span
+            return early_start <= on < stop or (on < early_start and lasted >= start and on >= start - hold)
         claimed = set()
         for ci, cue in enumerate(cues):
             if ci in skip:
-                claimed |= {i for i, (on, _) in enumerate(decided) if cue.start <= on < cue.stop}
+                claimed |= {i for i, (on, _, lasted) in enumerate(decided) if belongs(on, lasted, spans[ci])}
                 continue
-            inside = [i for i, (on, _) in enumerate(decided) if cue.start <= on < cue.stop]
+            inside = [i for i, (on, _, lasted) in enumerate(decided) if belongs(on, lasted, spans[ci])]
             claimed |= set(inside)
             for name, t in tallies.items():
                 if inside:
@@ -203,10 +212,10 @@ class AttemptBench:
                     t.add(cue.label, None, False)
         # rest: every act on an attempt that started outside the cues
         ends = [c.stop for c in cues]
-        rest_samples = len(rec.signal) - sum(c.stop - c.start for c in cues) - rest_from
+        rest_samples = len(rec.signal) - sum(stop - early_start for early_start, _, stop in spans) - rest_from
         for name, t in tallies.items():
             t.rest_s += rest_samples / self.rate
-            for i, (on, row) in enumerate(decided):
+            for i, (on, row, _) in enumerate(decided):
                 if i in claimed or on < rest_from or row[name][0] is None:
                     continue
                 if any(0 <= on - e < RELEASE_S * self.rate for e in ends):
