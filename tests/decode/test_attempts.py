@@ -52,6 +52,34 @@ def test_rest_never_acts_and_never_ends_an_attempt_early():
     assert GestureDecision("fist", 0.9, 0.0).is_action
 
 
+def test_a_rest_like_start_keeps_the_attempt_watching_and_a_gesture_led_span_decides_at_its_end():
+    """With a span (the windows of attempt_ms), the first full span decides when a gesture leads it; when rest
+    leads it, the evidence slides along the burst until the movement shows (a slow start, a twitch before it)."""
+    rule, span = AttemptRule(), 3
+    quiet, fist, unsure = [0.1, 0.1, 0.8], [0.97, 0.02, 0.01], [0.55, 0.4, 0.05]
+    slow = AttemptEvidence(LABELS, rule, onset_time=0.0, span=span)
+    for k in range(5):  # the first span and two windows more look like rest: nothing decided, still watching
+        assert slow.add(np.array(quiet), 0.2 + 0.05 * k) is None
+    assert slow.watching
+    decided = [slow.add(np.array(fist), 0.45 + 0.05 * k) for k in range(3)]
+    d = next(x for x in decided if x is not None)
+    assert d.label == "fist" and d.is_action and d.reason == "decisive, after a rest-like start"
+    assert d.windows <= 8 and d.latency_s <= 0.55  # the windows of the rest-like start have slid out
+
+    doubtful = AttemptEvidence(LABELS, rule, onset_time=0.0, span=span)
+    out = [doubtful.add(np.array(unsure), 0.2 + 0.05 * k) for k in range(span)]
+    d = out[-1]  # decided at the span's end, not kept watching: the movement was there, only unclear
+    assert out[:-1] == [None] * (span - 1) and d is not None and d.reason == "max length" and d.windows == span
+    assert d.top == "fist" and not d.is_action and not doubtful.watching
+    assert doubtful.add(np.array(fist), 0.5) is None and doubtful.close(0.6) is None  # decided once
+
+    twitch = AttemptEvidence(LABELS, rule, onset_time=0.0, span=span)
+    for k in range(6):
+        twitch.add(np.array(quiet), 0.2 + 0.05 * k)
+    d = twitch.close(0.5, "burst end")  # the burst ended still rest-like: rest, never an action
+    assert d.top == REST_LABEL and not d.is_action and d.reason == "burst end, after a rest-like start"
+
+
 # -- on real recordings ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def session(shared_data):
