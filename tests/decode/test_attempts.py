@@ -274,7 +274,7 @@ def test_collect_attempts_needs_the_onset_window(calibrated, session):
 def test_attempt_evaluation_judges_every_cue_once_beside_the_peer_and_feeds_the_simulator(calibrated, session):
     """`myovox evaluate --protocols attempts` on one session: one outcome per cue for every method, the same
     attempts for the decoder and the classical peer, and a confusion the simulator reads."""
-    from myovox.decode.attempts_eval import AttemptBench, _confusion, _methods, simulator_confusion
+    from myovox.decode.attempts_eval import RELIABLE_ONLY, AttemptBench, _confusion, _methods, simulator_confusion
     from myovox.simulate.patient import Confusion
 
     dec, cal, ex, rest = calibrated
@@ -286,7 +286,9 @@ def test_attempt_evaluation_judges_every_cue_once_beside_the_peer_and_feeds_the_
         bench.run_file(rec, tallies, skip={0, 1, 2})
     bench.run_file(session[0], tallies, rest_file=True, rest_from=600)
     results = {k: t.result() for k, t in tallies.items()}
+    reliable_only = results.pop(RELIABLE_ONLY)  # only the tries of the gestures the speller would use
     assert {r["attempts"] for r in results.values()} == {21}  # 7 gestures x the 3 cues calibration never saw
+    assert reliable_only["attempts"] == 3 * len(set(cal.reliable) - {REST_LABEL}) > 0
     for r in results.values():
         assert sum(r[k] for k in ("correct", "wrong", "no action", "no burst")) == pytest.approx(1.0)
     assert results["myovox"]["no burst"] == results["lda ls4 vote"]["no burst"]  # the same detected attempts

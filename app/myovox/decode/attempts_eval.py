@@ -129,10 +129,14 @@ class Tally:
 
 
 FIRST_ONLY = "myovox, first burst only"
+#: What the patient gets with the set-up the wizard recommends: only the gestures calibration calls reliable drive the
+#: speller (`bedside.calibration.recommend`), a decision for another gesture does nothing, and only their tries count.
+RELIABLE_ONLY = "myovox, reliable gestures only"
 
 
 def _methods():
-    return {"myovox": Tally(), FIRST_ONLY: Tally(), "lda ls4 vote": Tally(), "lda hudgins vote": Tally()}
+    return {"myovox": Tally(), FIRST_ONLY: Tally(), RELIABLE_ONLY: Tally(), "lda ls4 vote": Tally(),
+            "lda hudgins vote": Tally()}
 
 
 class AttemptBench:
@@ -173,11 +177,14 @@ class AttemptBench:
         rest_from = max(rest_from, self.profile.samples(self.profile.detector.warmup_ms))
         attempts = self.dec.attempts(rec.signal, self.rate)
         hold = self.profile.samples(self.profile.attempt_hold_ms)
+        reliable = set(self.dec.calibration.reliable)
         decided = []
         for a in attempts:
             d = self.dec.decide_attempt(a)
             row = {"myovox": (d.label if d.is_action else None, d.latency_s, "rest-like start" in d.reason)}
             row[FIRST_ONLY] = row["myovox"]
+            row[RELIABLE_ONLY] = (d.label if d.is_action and d.label in reliable else None, d.latency_s,
+                                  "rest-like start" in d.reason)
             for name, peer in self.peers.items():
                 v = peer.vote(self.dec.movement(a))  # known once the attempt is over
                 row[name] = (None if v == REST_LABEL else v, a.window_times[-1] - a.burst.onset_time, False)
@@ -201,6 +208,8 @@ class AttemptBench:
             inside = [i for i, (on, _, lasted) in enumerate(decided) if belongs(on, lasted, spans[ci])]
             claimed |= set(inside)
             for name, t in tallies.items():
+                if name == RELIABLE_ONLY and cue.label not in reliable:
+                    continue  # the speller does not use this gesture: no try of it
                 if inside:
                     tried = inside[:1] if name == FIRST_ONLY else inside
                     acted = [i for i in tried if decided[i][1][name][0] is not None]
@@ -387,7 +396,7 @@ def per_person_means(per_person: dict) -> dict:
             if not isinstance(methods, dict) or "myovox" not in methods:
                 continue
             for m, r in methods.items():
-                if isinstance(r, dict) and "correct" in r:
+                if isinstance(r, dict) and "correct" in r and r.get("attempts", 1) > 0:
                     acc[proto][m].append(r)
     out = {}
     for proto, methods in acc.items():
@@ -419,7 +428,8 @@ def markdown(report: dict) -> str:
                     lat += (f" (first span: {pooled['prompt_latency_median_ms']:.0f} / {pooled['prompt_latency_p95_ms']:.0f}; "
                             f"{100 * pooled['watched_share']:.0f} % after a rest-like start)")
                 fa_text = f"{fa:.2f} ({pooled.get('release_acts', 0)} release)" if fa is not None else ""
-                lines.append(f"| {m} | " + " | ".join(f"{100 * row[k][0]:.1f} ± {100 * row[k][1]:.1f} %" for k in OUTCOMES)
+                name = f"{m} ({pooled.get('attempts', 0)} tries, {row['people']} people)" if m == RELIABLE_ONLY else m
+                lines.append(f"| {name} | " + " | ".join(f"{100 * row[k][0]:.1f} ± {100 * row[k][1]:.1f} %" for k in OUTCOMES)
                              + f" | {fa_text} | {lat} |")
             byg = r["pooled"].get(proto, {}).get("myovox", {}).get("by_gesture", {})
             if byg:
