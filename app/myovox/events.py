@@ -70,7 +70,7 @@ class AttemptEnd:
     burst: Burst
     windows: int  # how many windows the attempt held
     time: float  # stream time at which that became known
-    reason: str  # "burst end" | "max length"
+    reason: str  # "burst end" | "max length" | "recording end" (offline: the recording stopped inside the attempt)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,35 @@ def calibrated(session):
     return dec, cal, ex, rest
 
 
+def test_clips_that_stop_inside_the_movement_calibrate_and_decide(session):
+    """2-s clips, each stopping while its movement is still held (as a held-out repetition file may): the attempt
+    ends with the recording ("recording end"), calibration cuts every one, and each later clip gets a decision."""
+    dec = load_decoder(CARD)
+    rest = session[0].signal[:600]
+    cal_clips, test_clips = {}, []
+    for rec in session[1:]:
+        for i, cue in enumerate(cues_of(rec)):
+            if cue.label == "supination":  # this person's second one stays under the rest's safe threshold for 1.7 s
+                continue
+            clip = rec.signal[max(0, cue.start - 60) : cue.start + 340]  # 0.3 s of rest, then the movement, held on
+            if i < 3:
+                cal_clips.setdefault(cue.label, []).append(clip)
+            else:
+                test_clips.append((cue.label, clip))
+    cal_clips[REST_LABEL] = [rest[i : i + 200] for i in range(0, 600, 200)]
+    cal = dec.calibrate(cal_clips, RATE, patient="45612", rest=rest)
+    ended = [dec.attempts(clip, RATE)[-1] for _, clip in test_clips if dec.attempts(clip, RATE)]
+    assert len(ended) >= 0.9 * len(test_clips)
+    assert sum(a.reason == "recording end" for a in ended) >= 0.5 * len(ended)  # most were still going at the end
+    outcomes = []
+    for label, clip in test_clips:
+        decided = [dec.decide_attempt(a) for a in dec.attempts(clip, RATE)]
+        acted = [d for d in decided if d.is_action]
+        outcomes.append("no burst" if not decided else "no action" if not acted else acted[0].label == label)
+    assert outcomes.count(True) >= 0.7 * len(outcomes), outcomes
+    assert cal.labels[-1] == REST_LABEL
+
+
 def test_calibration_windows_are_the_ones_the_live_chain_cuts(calibrated, session):
     """The wizard's capture (the chain's own attempt, collected as it streams in odd chunks) and the decode
     API's cutting of the same recording (`attempts`) are the same windows, sample for sample."""

@@ -241,6 +241,15 @@ class SignalChain:
         self._pending = keep
         return out
 
+    def finish(self) -> list:
+        """The recording is over (offline): every attempt still open ends here, with the windows it got.
+
+        A cued clip or a file may stop while its movement still goes on; its attempt is decided on what was seen.
+        """
+        out = [AttemptEnd(a.burst, a.seq, a.last_end, "recording end") for a in self._pending if a.seq > 0]
+        self._pending = []
+        return out
+
 
 class _OpenAttempt:
     """A burst whose windows are still being cut (mutable, private to the chain)."""
@@ -256,12 +265,13 @@ class _OpenAttempt:
 
 
 def detect_offline(signal: np.ndarray, profile: DeviceProfile, chunk: int = 0, threshold: Threshold | None = None) -> list:
-    """Run the streaming chain over a whole recording (optionally in chunks) and return every event."""
+    """Run the streaming chain over a whole recording (optionally in chunks) and return every event; attempts still
+    open when the recording stops end there ("recording end")."""
     times = np.arange(signal.shape[0]) / profile.rate_hz
     chain = SignalChain(profile, threshold)
     if chunk <= 0:
-        return chain.process(signal, times)
+        return chain.process(signal, times) + chain.finish()
     events = []
     for s in range(0, signal.shape[0], chunk):
         events.extend(chain.process(signal[s : s + chunk], times[s : s + chunk]))
-    return events
+    return events + chain.finish()
