@@ -58,6 +58,8 @@ def test_a_low_pass_above_nyquist_is_clipped_with_a_note(tmp_path):
         (GOOD.replace("rate_hz = 200.0", 'rate_hz = 200.0\nlayout = "grid"'), ["[device] grid", "required"]),
         (GOOD.replace("rate_hz = 200.0", "rate_hz = 200.0\ngrid = [3, 3]"), ["[device] grid", "does not equal"]),
         (GOOD + "[window]\ndecision_ms = 100.0\npre_onset_ms = 150.0\n", ["[window] pre_onset_ms"]),
+        (GOOD + "[window]\nattempt_ms = 500.0\nattempt_hold_ms = 300.0\n", ["[window] attempt_hold_ms", "at least attempt_ms"]),
+        (GOOD + "[window]\nattempt_hold_ms = 60000.0\n", ["[window] attempt_hold_ms", "out of range"]),
         (GOOD + '[units]\nrange = [5, 1]\n', ["[units] range"]),
         (GOOD + '[stream]\nchannel_format = "string"\n', ["[stream] channel_format"]),
     ],
