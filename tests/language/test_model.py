@@ -103,3 +103,10 @@ def test_keyword_fillers_are_dropped_whatever_the_deadline(model_suggester):
         out = model_suggester.phrases_from_labels(["daughter", "visit"], deadline_s=deadline)
         assert out and not any(is_keyword_salad(c.text, ["daughter", "visit"]) for c in out), out
     assert all(keeps_keywords(c.text, ["daughter", "visit"]) for c in out)  # with time, every keyword kept
+
+
+def test_the_default_models_vocabulary_is_read_as_words_and_sentence_ends(model_suggester):
+    gen = model_suggester.generator
+    lower = set(gen.space_word_lower.tolist())
+    assert {"want", "water", "cold"} <= lower  # " want" etc.: the beam search's word tokens
+    assert gen.newline.any() and gen.end.any() and len(gen.end_ids) >= 2
