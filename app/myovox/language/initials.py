@@ -372,3 +372,25 @@ def _finish_with_ngram(res: Expansion, beams: list[Beam], letters: str, prior, c
         scored.append((_score(tb, 0.0, s) + s.prior_weight * lp + s.word_estimate * len(tail), _text(tb)))
     res.candidates = _best(scored, n, len(letters) + 1)
     return res
+
+
+def sentence_score(lm: BatchLM, prompt: str, tokens: Sequence[Sequence[int]], settings: SearchSettings) -> float | None:
+    """The score `expand_initials` gives a sentence that uses one letter per word (`tokens`: each word's tokens,
+    as the search writes them): the model's log likelihood plus the weighted log P(sentence ends), as the final
+    pass computes it. Comparing it with the search's candidates tells a search error (the target scores higher
+    but was not found) from a model error (the model prefers the others). None at the deadline."""
+    lp = lm.start(prompt, None)
+    if lp is None:
+        return None
+    handle, total = 0, 0.0
+    for tok in tokens:
+        if not tok:
+            return None
+        got = lm.extend([(handle, tuple(tok))], None)
+        if not got:
+            return None
+        (handle, inner, next_lp), = got
+        total += float(lp[tok[0]]) + inner
+        lp = next_lp
+    end = _logsumexp(lp[lm.end_ids]) if len(lm.end_ids) else 0.0
+    return total + settings.end_weight * end
