@@ -157,3 +157,19 @@ def test_the_conversation_and_the_partner_line_come_after_the_cached_preamble():
     assert p[len(prompts.SHARED_PREFIX):] == "I said: I am cold.\nThey said: Do you want tea?\nSentence:"
     assert prompts.word_prompt("I", [], "Hello").endswith("They said: Hello\nMessage: I")
     assert prompts.labels_prompt(["tea"]) == prompts.SHARED_PREFIX + "Keywords: tea\nSentence:"
+
+
+def test_ngram_scores_and_vocabulary_follow_phrases_added_after_a_query():
+    m = NGramModel().train(["i want water"])
+    assert m.score("water", ["i", "want"]) == 1.0 and "tea" not in m.vocabulary
+    m.add("i want tea")  # the cached totals and vocabulary must not hide the new phrase
+    assert m.score("water", ["i", "want"]) == 0.5 and m.score("tea", ["i", "want"]) == 0.5
+    assert "tea" in m.vocabulary
+
+
+def test_word_pieces_of_both_tokenizer_kinds_read_as_text():
+    from myovox.language.llama_backend import piece_text
+
+    assert piece_text("\u2581want", bpe=False) == " want"  # SentencePiece (Gemma)
+    assert piece_text("\u0120want", bpe=True) == " want"  # byte-level BPE (SmolLM2, Llama 3)
+    assert piece_text("\u010a", bpe=True) == "\n" and piece_text("ing", bpe=True) == "ing"

@@ -164,3 +164,29 @@ def test_single_letters_and_digits_never_leave_the_search_empty():
     res = _search(FakeLM({}), "u9")
     assert [t for t, _ in res.candidates][:1] == ["U 9"]
     assert _search(FakeLM({}), "wdu").candidates
+
+
+def test_the_beam_is_as_wide_as_the_measured_pass_time_allows():
+    lm = FakeLM({"<s>": {" I": -0.1}})
+
+    def width(**kw):
+        res = expand_initials(lm, FormIndex(FREQ, tokenize), "iwsw", "prompt", prior=lambda h, w: 0.0,
+                              complete=lambda h, r: None, settings=SearchSettings(width=40, **kw),
+                              timer=PassTimer(0.05, 0.1), deadline=time.monotonic() + 10.0)
+        return res.width
+
+    # (10 s - 0.05 s margin) / 5 passes (4 letters and the final one) = 1.99 s a pass of 0.05 s + 0.1 s a row:
+    # 17 rows at 1.1/1.0 (the default), 11 at 1.3/1.3.
+    assert width() == 17 and width(safety=1.3, width_safety=1.3) == 11
+
+
+def test_a_sentence_is_scored_as_the_search_scores_its_candidates():
+    from myovox.language.initials import sentence_score
+
+    lm = FakeLM({"<s>": {" I": -0.1}, " I": {" want": -0.1}, " want": {" some": -0.1}, " some": {" water": -0.3},
+                 " water": {".": -0.2}})
+    res = _search(lm, "iwsw")
+    text, per_word = res.candidates[0]
+    assert text == "I want some water"
+    got = sentence_score(lm, "prompt", tokenize([" I", " want", " some", " water"]), SearchSettings())
+    assert abs(got - per_word * 5) < 1e-9  # candidates carry the score per letter and the end

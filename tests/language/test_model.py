@@ -103,3 +103,28 @@ def test_keyword_fillers_are_dropped_whatever_the_deadline(model_suggester):
         out = model_suggester.phrases_from_labels(["daughter", "visit"], deadline_s=deadline)
         assert out and not any(is_keyword_salad(c.text, ["daughter", "visit"]) for c in out), out
     assert all(keeps_keywords(c.text, ["daughter", "visit"]) for c in out)  # with time, every keyword kept
+
+
+def test_the_default_models_vocabulary_is_read_as_words_and_sentence_ends(model_suggester):
+    gen = model_suggester.generator
+    lower = set(gen.space_word_lower.tolist())
+    assert {"want", "water", "cold"} <= lower  # " want" etc.: the beam search's word tokens
+    assert gen.newline.any() and gen.end.any() and len(gen.end_ids) >= 2
+
+
+def test_an_abbreviation_miss_is_put_down_to_the_word_list_the_search_or_the_model(bare_model):
+    from myovox.language.evaluate import TaskScore
+
+    score = TaskScore()
+    found = bare_model.expand_abbreviation("iwsw", deadline_s=30.0)
+    best = found[0]
+    searched = bare_model.last.search_candidates
+    assert best.source == "llm" and searched[0][0] == best.text
+    # The search's own score of its first candidate is what it ranked it by (a batched pass differs a little).
+    assert abs(bare_model.abbreviation_score(best.text) - searched[0][1]) < 0.3
+    score.account_miss(bare_model, best.text, found)  # found: no miss
+    assert score.misses == {}
+    score.account_miss(bare_model, best.text, [])  # found by the search, but its slot went elsewhere
+    score.account_miss(bare_model, "I want zyzzogeton water", found)
+    score.account_miss(bare_model, "If wall sugar west", found)  # the model prefers five others
+    assert score.misses == {"slots": 1, "outside_word_list": 1, "model": 1}, score.misses

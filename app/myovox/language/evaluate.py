@@ -96,6 +96,28 @@ class TaskScore:
     all_kept: int = 0  # answers whose every candidate keeps every keyword (labels task)
     kept_candidates: int = 0
     garbled_examples: list = field(default_factory=list)
+    misses: dict = field(default_factory=dict)  # abbreviation with the model: why the target was not in the top 5
+
+    def account_miss(self, suggester: LanguageSuggester, target: str, cands, context=()) -> None:
+        """Why an abbreviation's target is not among the five: a word outside the search's word list; the
+        search (its own score of the target beats the fifth model candidate's, or fewer than five: the beam
+        lost it, mostly to the deadline's width); the model (it scores five other sentences higher); or the
+        search found it but it lost its slot (the patient's phrases, the filter). Costs one pass per word, after
+        the timed call."""
+        if any(normalize(c.text) == normalize(target) for c in cands[:5]):
+            return
+        found = suggester.last.search_candidates
+        scores = [sc for _, sc in found]
+        if not suggester.writes_words_of(target):
+            why = "outside_word_list"
+        elif any(normalize(t) == normalize(target) for t, _ in found):
+            why = "slots"  # the search found it; the patient's phrases, the filter or the n-gram took its place
+        else:
+            got = suggester.abbreviation_score(target, context)
+            if got is None:
+                return
+            why = "model" if len(scores) >= 5 and got <= scores[4] else "search"
+        self.misses[why] = self.misses.get(why, 0) + 1
 
     def add(self, target: str, cands, latency: float, first: float | None, deadline_hit: bool,
             keywords=(), known_words=None) -> None:
@@ -148,6 +170,7 @@ class TaskScore:
             "garbled_examples": self.garbled_examples,
             "answers_keeping_every_keyword": self.all_kept / self.n if self.n else float("nan"),
             "candidates_keeping_every_keyword": self.kept_candidates / self.offered if self.offered else float("nan"),
+            "misses": dict(sorted(self.misses.items())),
         }
 
 
@@ -263,6 +286,8 @@ def evaluate_set(name: str, phrases: list[str], other: list[str], modes: list[st
                     c = sug.expand_abbreviation(abbreviation(target), context=ctx, n=5)
                     abbr_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s, sug.last.deadline_hit,
                                known_words=known)
+                    if mode == "llm":
+                        abbr_s.account_miss(sug, target, c, ctx)
                     spelled = spelled_abbreviation(target)
                     if spelled != abbreviation(target):  # a contraction, typed one letter per part
                         t0 = time.monotonic()
@@ -297,6 +322,10 @@ def _print_mode(name: str, mode: str, r: dict) -> None:
               f"{s['first_ends_unfinished']:.1%}; garbled candidates: {s['garbled_candidates']} of "
               f"{s['candidates_offered']}" + (f" e.g. {s['garbled_examples']}" if s["garbled_examples"] else ""),
               flush=True)
+        if s.get("misses"):
+            print(f"{'':21s} misses: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in s["misses"].items()) +
+                  " (search: the model scores the target above its 5th candidate but the beam lost it; model: it"
+                  " prefers five others; outside word list: a word the search cannot write)", flush=True)
     g = r.get("groups")
     if g and g["words"]:
         print(f"{name:10s} {mode:9s} {'groups':18s} n={g['words']:3d} words top1={g['top1']:6.1%} top5={g['top5']:6.1%} "

@@ -189,7 +189,12 @@ class SearchSettings:
     prior_weight: float = 0.0
     length_alpha: float = 0.0  # model score divided by (tokens + 1) ** alpha (0: plain sum)
     margin_s: float = 0.05  # kept free before the deadline
-    safety: float = 1.3  # a pass is started only if 1.3x its estimated time still fits (shared CPUs vary)
+    # A pass is started only if `safety` x its estimated time still fits (shared CPUs vary), and the width is
+    # planned for rows `width_safety` x as slow as measured so far. 1.3 and 1.3 planned widths of 4 on a loaded
+    # machine; on MacKenzie 60-179 (interleaved, same load) 1.3/1.3 found 9 of 120 in the top 5, 1.1/1.0 13
+    # (width 7), and 1.0/0.8 on 120-179 lost to deadline hits (3 of 60 against 5): see the issue 14 note.
+    safety: float = 1.1
+    width_safety: float = 1.0
     # Score the last word exactly and the sentence's end with one more pass, when it fits before the deadline
     # (otherwise the n-gram's end of sentence stands in). Without it 21 % of first candidates ended in "to",
     # "the", "a" or "my"; on MacKenzie it cost no exact matches (see the issue 14 note).
@@ -228,7 +233,7 @@ def expand_initials(lm: BatchLM, index: FormIndex, letters: str, prompt: str,
     # the final pass).
     budget = deadline - time.monotonic() - s.margin_s
     per_pass = budget / (n_letters + (1 if s.final_pass else 0))
-    width = int((per_pass / s.safety - timer.fixed) / (timer.per_row * 1.3)) if timer.per_row > 0 else s.width
+    width = int((per_pass / s.safety - timer.fixed) / (timer.per_row * s.width_safety)) if timer.per_row > 0 else s.width
     width = max(s.min_width, min(s.width, width))
     res.width = width
     start_lp = lm.start(prompt, deadline)
@@ -367,3 +372,25 @@ def _finish_with_ngram(res: Expansion, beams: list[Beam], letters: str, prior, c
         scored.append((_score(tb, 0.0, s) + s.prior_weight * lp + s.word_estimate * len(tail), _text(tb)))
     res.candidates = _best(scored, n, len(letters) + 1)
     return res
+
+
+def sentence_score(lm: BatchLM, prompt: str, tokens: Sequence[Sequence[int]], settings: SearchSettings) -> float | None:
+    """The score `expand_initials` gives a sentence that uses one letter per word (`tokens`: each word's tokens,
+    as the search writes them): the model's log likelihood plus the weighted log P(sentence ends), as the final
+    pass computes it. Comparing it with the search's candidates tells a search error (the target scores higher
+    but was not found) from a model error (the model prefers the others). None at the deadline."""
+    lp = lm.start(prompt, None)
+    if lp is None:
+        return None
+    handle, total = 0, 0.0
+    for tok in tokens:
+        if not tok:
+            return None
+        got = lm.extend([(handle, tuple(tok))], None)
+        if not got:
+            return None
+        (handle, inner, next_lp), = got
+        total += float(lp[tok[0]]) + inner
+        lp = next_lp
+    end = _logsumexp(lp[lm.end_ids]) if len(lm.end_ids) else 0.0
+    return total + settings.end_weight * end

@@ -28,6 +28,15 @@ EVAL_CHUNK = 64  # prompt tokens evaluated between deadline checks
 MAX_BEAMS = 48  # parallel sequences in the KV cache (beams of the abbreviation search, two generations of them)
 
 
+def piece_text(raw: str, bpe: bool) -> str:
+    """A vocabulary entry as text. SentencePiece (Gemma) writes a leading space as "\u2581"; byte-level BPE
+    (SmolLM2, Llama 3, Qwen) writes it as "\u0120" and a newline as "\u010a". Without this a BPE model had no
+    word tokens at all and failed to load."""
+    if bpe:
+        return raw.replace("\u0120", " ").replace("\u010a", "\n")
+    return raw.replace("\u2581", " ")
+
+
 def _log_softmax(x: np.ndarray) -> np.ndarray:
     m = float(x.max())
     return x - (m + np.log(np.exp(x - m).sum()))
@@ -94,10 +103,11 @@ class LlamaCppGenerator:
     # ---- token classes ------------------------------------------------------------------
     def _build_token_classes(self) -> None:
         model = self._llm._model
+        bpe = self._llama_cpp.llama_vocab_type(self._vocab_ptr) == self._llama_cpp.LLAMA_VOCAB_TYPE_BPE
         pieces = []
         for i in range(self._n_vocab):
             try:
-                pieces.append(model.token_get_text(i).replace("\u2581", " "))
+                pieces.append(piece_text(model.token_get_text(i), bpe))
             except Exception:  # noqa: BLE001 (control tokens without text)
                 pieces.append("")
         self.pieces = pieces

@@ -45,6 +45,8 @@ class NGramModel:
             self.prior = {w: c / total for w, c in prior.items() if w}
         self._total = 0
         self._by_prefix_cache: dict[str, list[str]] = {}
+        self._history_totals: dict[tuple[str, ...], float] = {}  # sum of counts after a history, cached
+        self._vocabulary: set[str] | None = None
 
     # ---- training -------------------------------------------------------------------------
     def train(self, phrases: Iterable[str]) -> "NGramModel":
@@ -67,11 +69,15 @@ class NGramModel:
                 self.unigrams[w] += weight
             self._total += weight
         self._by_prefix_cache.clear()
+        self._history_totals.clear()
+        self._vocabulary = None
 
     # ---- scoring --------------------------------------------------------------------------
     @property
     def vocabulary(self) -> set[str]:
-        return set(self.unigrams) | set(self.prior)
+        if self._vocabulary is None:
+            self._vocabulary = set(self.unigrams) | set(self.prior)
+        return self._vocabulary
 
     def _unigram(self, w: str) -> float:
         total = self._total
@@ -88,7 +94,10 @@ class NGramModel:
             h = tuple(hist[-k:])
             c = self.counts.get(h)
             if c and c[word]:
-                return factor * c[word] / sum(c.values())
+                tot = self._history_totals.get(h)
+                if tot is None:
+                    tot = self._history_totals[h] = sum(c.values())
+                return factor * c[word] / tot
             factor *= BACKOFF
         return factor * self._unigram(word)
 

@@ -20,7 +20,7 @@ from . import prompts
 from .api import Candidate
 from .backend import LanguageBackend
 from .generation import TextGenerator
-from .initials import FormIndex, PassTimer, SearchSettings, expand_initials
+from .initials import FormIndex, PassTimer, SearchSettings, display_form, expand_initials, sentence_score
 from .memory import PhraseMemory, load_starter_phrases
 from .ngram import NGramModel, next_char_mass
 from .safety import filter_candidates, judge
@@ -54,6 +54,9 @@ class CallReport:
     elapsed_s: float = 0.0
     llm_candidate_s: list[float] = field(default_factory=list)  # when each model candidate was ready
     notes: list[str] = field(default_factory=list)
+    # Abbreviation only: the beam search's candidates with its own score of each (summed over the sentence, best
+    # first), comparable with `LanguageSuggester.abbreviation_score` (batched passes differ by ~0.1 from one row).
+    search_candidates: list[tuple[str, float]] = field(default_factory=list)
 
 
 class LanguageSuggester:
@@ -308,10 +311,34 @@ class LanguageSuggester:
             self.last.deadline_hit = res.reason == "deadline"
             self.last.fallback_reason = ("deadline reached: the n-gram finished the model's beams"
                                          if res.reason == "deadline" else res.reason)
+        self.last.search_candidates = [(t, sc * (len(letters) + 1)) for t, sc in res.candidates]
         found = [Candidate(t[:1].upper() + t[1:], 1.0 + _squash(sc + 3.0), "llm") for t, sc in res.candidates]
         kept = filter_candidates(found, allowed, already=out, known_words=self.known_words)
         out.extend(kept[: max(0, n - len(out))])
         self.last.llm_candidate_s.extend([time.monotonic() - self._t0] * len(kept))
+
+    def abbreviation_score(self, text: str, context: Sequence[str] = ()) -> float | None:
+        """The beam search's score of `text` typed one letter per word, with no deadline (None without a model
+        that scores in batches). For the evaluation's account of misses; never on the speller's path."""
+        gen = self.generator
+        if gen is None or not hasattr(gen, "beam_session"):
+            return None
+        ws = words(text)
+        if not ws:
+            return None
+        toks = gen.word_tokens([" " + display_form(w, i == 0) for i, w in enumerate(ws)])
+        letters = "".join(w[0] for w in ws)
+        prompt = prompts.abbreviation_prompt(letters, context, self.prompt_shows_letters, self.partner_line)
+        with gen.beam_session(None) as lm:
+            return sentence_score(lm, prompt, toks, self.search) if lm is not None else None
+
+    def writes_words_of(self, text: str) -> bool:
+        """Could the abbreviation search write every word of `text` (are they all in its word list)?"""
+        gen = self.generator
+        if gen is None or not hasattr(gen, "word_tokens"):
+            return True
+        forms = self._form_index(gen)
+        return all(w in forms.freq for w in words(text))
 
     def _llm_initials_beam(self, out: list[Candidate], n: int, letters: str, context: Sequence[str],
                            deadline: float, allowed: set[str]) -> None:
