@@ -62,6 +62,10 @@ class MassModel:
     #: the wanted word had that rank, measured on the starter phrases by `bench/mass_calibration.py`
     word_mass: tuple[tuple[float, ...], ...] = ((0.225, 0.124, 0.060, 0.040, 0.038), (0.431, 0.138, 0.056, 0.035, 0.010),
                                                 (0.546, 0.101, 0.067, 0.021, 0.032), (0.798, 0.087, 0.029, 0.012, 0.012))
+    #: the same with the LLM ranking the words (prediction "phrases"; `--llm 40`: 40 of the phrases; a rank
+    #: never right there keeps 0.005, so its word stays within reach)
+    word_mass_model: tuple[tuple[float, ...], ...] = ((0.331, 0.129, 0.202, 0.028, 0.028), (0.742, 0.129, 0.032, 0.005, 0.006),
+                                                      (0.872, 0.040, 0.024, 0.005, 0.016), (0.914, 0.038, 0.005, 0.005, 0.005))
     letter_ratio: float = 0.85  # each next letter has this share of the one before it (measured likewise)...
     letter_floor: float = 0.05  # ...mixed with this much of an even spread (no letter is ever far out of reach)
     undo_mass: float = 0.06  # after an edit: the chance it was a mistake
@@ -166,7 +170,8 @@ class MassSpeller:
         entries: list[Entry] = []
         words = [c.text for c in s.choices] if self.config.prediction != "off" else []
         typed = len(msg) - len(msg.rsplit(" ", 1)[-1]) if msg else 0
-        bucket = md.word_mass[min(len(msg) - typed, len(md.word_mass) - 1)]
+        table = md.word_mass_model if self.config.prediction == "phrases" else md.word_mass
+        bucket = table[min(len(msg) - typed, len(table) - 1)]
         partial = msg[typed:].lower()
         space_word = 0.0  # a candidate that is the word as typed means "space": its mass goes to SPACE
         for w, m in zip(words, bucket):
