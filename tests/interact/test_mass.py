@@ -98,7 +98,7 @@ def is_undo(o):
 
 
 # worst cases over every reachable state, quoted in the README (selections: tight; gestures: bounds)
-WORST = {"likely": {"help_sel": 1, "help_bursts": 1, "undo": 2},
+WORST = {"likely": {"help_sel": 1, "help_bursts": 1, "undo": 3},
          "split2": {"help_sel": 2, "help_bursts": 12, "undo": 10},
          "split3": {"help_sel": 2, "help_bursts": 8, "undo": 8}}
 
@@ -124,7 +124,8 @@ def test_safety_rules_hold_in_every_reachable_state(case, prediction, answered, 
             spoke = [o for o in out if isinstance(o, Speak)]
             called = [o for o in out if isinstance(o, CallForHelp)]
             if spoke:  # only "say it" in the confirmation SPEAK opened, and what is on screen
-                assert m.state.confirm == "speak" and spoke[0].text == " ".join(m.message.split())
+                assert m.state.confirm == ("speak" if case == "likely" else "speak_again")
+                assert spoke[0].text == " ".join(m.message.split())
             if called and case != "likely":  # split asks once: one misread never calls for help
                 assert m.state.confirm == "help"
             if called and case == "likely":  # the help group, lit at the root (one gesture: nothing to misread)
@@ -184,6 +185,9 @@ def test_type_a_word_a_letter_undo_and_speak(case, suggester):
     for a in pick(m, B.SPEAK):
         act(m, a, suggester)
     assert m.state.confirm == "speak" and m.message == "i water "  # asked, nothing said yet
+    if case != "likely":  # split asks twice
+        assert not [o for o in act(m, "group1", suggester) if isinstance(o, Speak)]  # "say it" on group 1
+        assert m.state.confirm == "speak_again"
     said = []
     for a in pick(m, B.SPEAK):
         said += [o.text for o in act(m, a, suggester) if isinstance(o, Speak)]

@@ -75,7 +75,8 @@ def test_a_phrase_typed_with_keys_through_each_mass_mode(qtbot, mode, gestures):
     asked = False  # the confirmation was on screen before anything was said
     while not spoken:
         asked = asked or speller.state.confirm == "speak"
-        what, how = wanted(view, speller.message) if speller.state.confirm != "speak" else ("SAY IT", "cell")
+        what, how = ((wanted(view, speller.message) if not speller.state.confirm else
+                      ({"speak": "SAY IT", "speak_again": "YES, SAY IT NOW"}[speller.state.confirm], "cell")))
         r = row_of(view, what, how)
         if mode == LIKELY and view._lit[0] != r:
             clock[0] = speller.advance_due

@@ -23,7 +23,9 @@ Safety (proved over every reachable state by the exhaustive walks in tests/inter
   group picks, BACK and "no" only navigate). likely: 1 (wait for the root, pick the help group); split:
   2 (the help item, then "yes, call for help"): with two or three gestures one misread could otherwise
   call for help, so it asks once.
-- Nothing is spoken without a confirming selection: SPEAK opens "say it? / no", and only "say it" speaks.
+- Nothing is spoken without a confirming selection: SPEAK opens "say it? / no", and only "say it" speaks;
+  split asks a second time ("yes, say it now"): with one confirmation a SPEAK reached by a misread and
+  a "no" misread as "say it" spoke once in 30 simulated phrases (2 gestures, prediction off).
 - Undo: an item of the root with the chance of a misread (`MassModel.undo_mass`), so a few gestures; a
   wrong pick inside the tree is undone by BACK before anything changed. Not one gesture away: every
   gesture of these modes picks a group (a 4th gesture in split becomes an undo shortcut).
@@ -126,7 +128,7 @@ class MassState:
     letter_order: str = ""
     items: tuple[Entry, ...] = ()  # the root of this turn, in order
     path: tuple[int, ...] = ()  # the groups picked so far this turn
-    confirm: str = ""  # "speak" / "help": the confirmation is up
+    confirm: str = ""  # "speak", "speak_again" (split) or "help": the confirmation is up
     request_id: int = 0
     next_request_id: int = 1
     now: float = 0.0
@@ -140,7 +142,7 @@ class MassState:
 
     @property
     def speak_armed(self) -> bool:
-        return self.confirm == "speak"
+        return self.confirm in ("speak", "speak_again")
 
     @property
     def highlight(self) -> Highlight:
@@ -201,7 +203,8 @@ class MassSpeller:
     def groups_at(self, items: tuple[Entry, ...], path: tuple[int, ...], confirm: str = "") -> list[tuple[Entry, ...]]:
         """The groups on screen at this node of the turn."""
         if confirm:
-            yes = B.Cell(SAY_IT, "SAY IT") if confirm == "speak" else B.Cell(CALL, "YES, CALL FOR HELP")
+            yes = {"speak": B.Cell(SAY_IT, "SAY IT"), "speak_again": B.Cell(SAY_IT, "YES, SAY IT NOW"),
+                   "help": B.Cell(CALL, "YES, CALL FOR HELP")}[confirm]
             no = B.Cell(NO, "no, back")
             return [((yes, 1.0),)] + [((no, 1.0),)] * max(1, self.k - 1)
         cur = items
@@ -376,6 +379,8 @@ class MassSpeller:
             if not " ".join(c.message.split()):
                 return self._stay(self._restart(s))
             return self._open(s, "speak", [Selected(B.SPEAK, B.SPEAK_CONFIRM, t)])
+        if kind == SAY_IT and not self.scanning and s.confirm == "speak":
+            return self._open(s, "speak_again", [])  # split asks twice: two misreads in a row spoke once
         if kind == SAY_IT:
             text = " ".join(c.message.split())
             out = [Selected(B.SPEAK, "", t), Speak(text, t)]
