@@ -283,3 +283,14 @@ def test_the_rows_show_each_gesture_and_its_group():
     assert any(c.kind == B.HELP for r in rows for c in r)
     shown = "".join(c.caption for r in rows for c in r if c.kind == B.LETTER).replace(" ", "")
     assert set(shown) == set(M.ALPHABET) - {" "}
+
+
+def test_a_restored_message_asks_for_its_words_when_the_session_starts():
+    from myovox.interact.mass import mass_state_with_message
+
+    config = SpellerConfig(SPLIT, default_roles(["a", "b"], SPLIT))
+    m = Speller(config, mass_state_with_message(config, "i want"))
+    assert m.message == "i want "
+    out = m._refresh(m.state, 12.0)  # what the bedside session calls for a restored message
+    assert [(o.task, o.query) for o in out if isinstance(o, RequestSuggestions)] == [("words", "i want ")]
+    assert m.state.now == 12.0 and m.message == "i want "

@@ -414,9 +414,10 @@ class MassSpeller:
         s = replace(s, content=new, history=(s.history + (c,))[-UNDO_DEPTH:])
         return [MessageChanged(new.message, (), s.now)] + self._refresh(s)
 
-    def _refresh(self, s: MassState) -> list:
-        """The message changed: a new turn, and a question to the language layer."""
-        s = replace(s, choices=(), letter_order="", path=(), confirm="")
+    def _refresh(self, s: MassState, t: float | None = None) -> list:
+        """The message changed (or, from the bedside session, was restored at time `t`): a new turn, and a
+        question to the language layer."""
+        s = replace(s, choices=(), letter_order="", path=(), confirm="", now=max(s.now, t if t is not None else s.now))
         out = []
         if self.config.prediction != "off":
             rid = s.next_request_id
