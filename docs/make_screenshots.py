@@ -9,6 +9,11 @@ speller, so the patient view shows a real highlight and message, the caregiver p
 
 draws the ambiguous keyboard (groups mode) alone: four named gestures type "i want wa" through the real
 speller and the word list + n-gram reading of the keys (no X screen needed).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py --mass
+
+draws the probability-mass modes (split with two and three gestures, the likely scan with one) after
+"i want " was typed through the real speller and the word list + n-gram.
 """
 from __future__ import annotations
 
@@ -129,5 +134,59 @@ def groups() -> int:
     return 0
 
 
+def mass() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from myovox.events import GestureDecision
+    from myovox.interact import RequestSuggestions, Speller, SpellerConfig, SuggestionsReady, Tick, default_roles
+    from myovox.interact import boards as B
+    from myovox.interact.machine import LIKELY, SPLIT
+    from myovox.language.api import next_letters
+    from myovox.language.suggester import LanguageSuggester
+
+    from myovox.ui.patient_view import PatientView
+
+    app = QApplication(sys.argv[:1])
+    lang = LanguageSuggester()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, mode, names in (("split_2_gestures.png", SPLIT, ["eyebrow", "jaw"]),
+                              ("split_3_gestures.png", SPLIT, ["eyebrow", "jaw", "foot"]),
+                              ("likely_scan.png", LIKELY, ["eyebrow"])):
+        speller = Speller(SpellerConfig(mode, default_roles(names, mode)))
+        t = [0.0]
+
+        def handle(event):
+            out = speller.handle(event)
+            for req in [o for o in out if isinstance(o, RequestSuggestions)]:
+                cands = lang.predict_words(req.query)
+                speller.handle(SuggestionsReady(req.request_id, tuple(cands), t[0], next_letters(lang, req.query, cands)))
+
+        handle(Tick(0.0))
+        for ch in "i want ":
+            want = B.Cell(B.SPACE) if ch == " " else B.Cell(B.LETTER, ch)
+            while True:  # pick the group holding the letter until it is typed (the scan: wait until it is lit)
+                groups = speller.current_groups()
+                g = next(i for i, grp in enumerate(groups) if any(c == want for c, _ in grp))
+                before = speller.message
+                t[0] += 1.0
+                if mode == LIKELY:
+                    while speller.state.lit != g:
+                        t[0] = speller.advance_due
+                        handle(Tick(t[0]))
+                    handle(GestureDecision(names[0], 0.95, t[0]))
+                else:
+                    handle(GestureDecision(names[g], 0.95, t[0]))
+                if speller.message != before:
+                    break
+        view = PatientView(font_pt=24)
+        view.resize(1280, 760)
+        view.render(speller)
+        view.show()
+        app.processEvents()
+        view.grab().save(str(OUT / name))
+        print("saved", OUT / name)
+    return 0
+
+
 if __name__ == "__main__":
-    raise SystemExit(groups() if "--groups" in sys.argv else main())
+    raise SystemExit(groups() if "--groups" in sys.argv else mass() if "--mass" in sys.argv else main())

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from myovox.events import GestureDecision
 from myovox.interact import RequestSuggestions, Speller, SpellerConfig, SuggestionsReady, Tick, default_roles
-from myovox.interact.machine import DIRECT, GROUPS, SCAN, STEP
+from myovox.interact.machine import DIRECT, GROUPS, LIKELY, SCAN, SPLIT, STEP
 from myovox.language.api import next_letters
 
 GESTURES = {SCAN: ["pinch"], STEP: ["brow", "jaw"], DIRECT: ["flex", "extend", "fist", "open"],
-            GROUPS: ["flex", "extend", "fist", "open"]}
+            GROUPS: ["flex", "extend", "fist", "open"], LIKELY: ["pinch"], SPLIT: ["brow", "jaw"]}
 ROLE_ACTIONS = {SCAN: ("tick", "select"), STEP: ("next", "select"), DIRECT: ("next", "previous", "back", "select"),
-                GROUPS: ("key1", "key2", "key3", "control")}
+                GROUPS: ("key1", "key2", "key3", "control"), LIKELY: ("tick", "select"), SPLIT: ("group1", "group2")}
 
 
 def make(mode: str, prediction: str = "words", gestures: list[str] | None = None) -> Speller:

@@ -7,13 +7,13 @@ from hypothesis import strategies as st
 from myovox.events import GestureDecision
 from myovox.interact import Selected, Speak, SuggestionsReady, Tick
 from myovox.interact import boards as B
-from myovox.interact.machine import DIRECT, GROUPS, SCAN, STEP
+from myovox.interact.machine import DIRECT, GROUPS, LIKELY, SCAN, SPLIT, STEP
 from myovox.language.api import Candidate
 
 from .helpers import GESTURES, make
 
 MODES = {SCAN: ["pinch"], STEP: ["brow", "jaw", "blink"], DIRECT: ["a", "b", "c", "d", "e", "f", "g"],
-         GROUPS: ["a", "b", "c", "d", "e", "f", "g"]}
+         GROUPS: ["a", "b", "c", "d", "e", "f", "g"], LIKELY: ["pinch"], SPLIT: ["a", "b", "c", "d"]}
 
 event = st.one_of(
     st.tuples(st.just("gesture"), st.integers(0, 8), st.floats(0, 3)),  # index past the labels: None / unknown
@@ -23,7 +23,7 @@ event = st.one_of(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mode=st.sampled_from([SCAN, STEP, DIRECT, GROUPS]), prediction=st.sampled_from(["off", "words", "phrases"]),
+@given(mode=st.sampled_from([SCAN, STEP, DIRECT, GROUPS, LIKELY, SPLIT]), prediction=st.sampled_from(["off", "words", "phrases"]),
        events=st.lists(event, max_size=120))
 def test_random_streams_never_crash_nor_speak_unasked(mode, prediction, events):
     if mode == GROUPS and prediction == "off":
@@ -48,11 +48,11 @@ def test_random_streams_never_crash_nor_speak_unasked(mode, prediction, events):
         asked = [o for o in out if isinstance(o, Selected) and o.kind == B.SPEAK]
         if spoken:
             assert kind == "gesture" and asked, "spoke without a speak selection"
-            assert roles.get(label) in (("key1",) if mode == GROUPS else ("select", "speak"))
+            assert roles.get(label) in {GROUPS: ("key1",), SPLIT: ("group1",)}.get(mode, ("select", "speak"))
             assert len(spoken) == 1 and spoken[0].text == " ".join(before.split()) and spoken[0].text
         speak_selections += len(asked)
         speeches += len(spoken)
-        assert 0 <= m.state.highlight.row < len(m.rows())
+        assert 0 <= m.state.highlight.row < len(m.rows()) or (mode == SPLIT and m.state.highlight.row == -1)
         if m.state.highlight.level == "cells":
             assert 0 <= m.state.highlight.col < len(m.row_cells(m.state.highlight.row))
         m.highlighted()  # always something on screen to draw

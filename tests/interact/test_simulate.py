@@ -92,3 +92,15 @@ def test_a_patient_who_notices_late_types_on_then_undoes(mode):
                                        TIMING, ScanTiming(), 2, None, notice=0.3)
     assert quick.unnoticed_gestures == 0 and late.unnoticed_gestures > 0
     assert late.errors == 0 and late.completed == len(PHRASES)  # it always reads the message before speaking
+
+
+@pytest.mark.parametrize("mode", ["likely", "split", "split3"])
+def test_the_mass_modes_type_every_phrase_through_errors(mode):
+    s, results = run(mode, 1.0)
+    assert s.gestures == s.baseline_gestures and s.errors == 0 and all(r.completed for r in results)
+    a, ra = run(mode, 0.85, seed=2)
+    b, _ = run(mode, 0.85, seed=2)
+    assert a == b  # deterministic for a seed
+    assert a.misdecoded > 0 and a.gestures > s.gestures  # mistakes were made and undone
+    assert a.errors == 0 and a.completed == len(PHRASES) and a.unintended_speech == 0
+    assert [r.final for r in ra] == [normalise(p) for p in PHRASES]

@@ -97,7 +97,7 @@ def test_markers_line_up_with_the_emg_stream_while_the_replayed_clip_drives_the_
     emg.open_stream(timeout=5.0)
     (tmp_path / "config").mkdir()
     # a patient id of this test's own keeps its marker streams' source_ids apart from any other session here
-    (tmp_path / "config" / "settings.json").write_text(json.dumps({"patient_id": stream_name}))
+    (tmp_path / "config" / "settings.json").write_text(json.dumps({"patient_id": stream_name, "one_gesture_mode": "scan"}))
     bedside = Bedside(profile, predicate=f"name='{stream_name}'", home=tmp_path, use_llm=False, speech=False)
     assert bedside.markers is not None, bedside.notices
     assert bedside.markers.source_ids["bursts"] == source_id("bursts", stream_name)

@@ -34,3 +34,27 @@ def test_four_gesture_mode_setting_picks_the_keyboard_or_direct_navigation(tmp_p
         assert bedside.update_settings({"four_gesture_mode": "letters"})[0].startswith("not changed")
     finally:
         bedside.close()
+
+
+def test_one_and_few_gesture_mode_settings_pick_the_mass_modes_or_the_boards(tmp_path):
+    from myovox.interact.machine import LIKELY, SCAN, SPLIT, STEP
+    from myovox.interact.mass import MassSpeller
+
+    bedside = Bedside(find_profile("myo"), home=tmp_path, use_llm=False, speech=False, acquisition=False)
+    try:
+        assert (bedside.settings.one_gesture_mode, bedside.settings.few_gesture_mode) == (LIKELY, SPLIT)  # simulator's choice
+        cal = demo_calibration(bedside.session.decoder, find_profile("myo"), DEMO_CLIP)
+        bedside.apply_calibration(cal, STEP, {"fist": "next", "open": "select"})  # what the wizard recommends for 2
+        sp = bedside.session.speller
+        assert bedside.mode == SPLIT and isinstance(sp, MassSpeller) and (sp.config.roles["fist"], sp.config.roles["open"]) == ("group1", "group2")
+        sp.state = type(sp.state)(content=type(sp.state.content)(message="hi "), items=sp.state.items)
+        assert "settings saved" in bedside.update_settings({"few_gesture_mode": "step"})
+        bedside.apply_calibration(cal, STEP, {"fist": "next", "open": "select"})
+        assert bedside.mode == STEP and not isinstance(bedside.session.speller, MassSpeller)
+        assert bedside.session.speller.message == "hi "  # nothing composed is lost
+        bedside.apply_calibration(cal, SCAN, {"fist": "select"})
+        assert bedside.mode == LIKELY and isinstance(bedside.session.speller, MassSpeller)
+        assert bedside.session.speller.message == "hi "
+        assert bedside.update_settings({"one_gesture_mode": "dasher"})[0].startswith("not changed")
+    finally:
+        bedside.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..interact.machine import DIRECT, GROUPS, Content, Speller, SpellerState, default_roles
+from ..interact.machine import DIRECT, GROUPS, LIKELY, SCAN, SPLIT, STEP, Content, Speller, SpellerState, default_roles
 from ..profiles import DeviceProfile, ProfileError, find_profile
 from .calibration import CalibrationRunner, recommend
 from .notices import NoticeBoard
@@ -234,7 +234,11 @@ class Bedside:
         chosen = self.settings.four_gesture_mode
         if mode in (DIRECT, GROUPS) and mode != chosen and len(roles) >= 4:  # the clinician's choice for 4+ gestures
             self.mode, self.roles = chosen, default_roles(list(roles), chosen)
-        if self._reconfigure_speller() and self.mode != GROUPS:
+        few = {SCAN: self.settings.one_gesture_mode, LIKELY: self.settings.one_gesture_mode,
+               STEP: self.settings.few_gesture_mode, SPLIT: self.settings.few_gesture_mode}
+        if mode in few and mode != few[mode] and len(roles) <= 3:  # the clinician's choice for 1 and for 2-3
+            self.mode, self.roles = few[mode], default_roles(list(roles), few[mode])
+        if self._reconfigure_speller() and isinstance(self.session.speller.state, SpellerState):
             self.session.speller.state = replace(self.session.speller.state, highlight=type(self.session.speller.state.highlight)())
 
     def _reconfigure_speller(self) -> bool:
@@ -242,10 +246,19 @@ class Bedside:
         is another kind of speller, built afresh with the message carried over. True if it was kept."""
         config = self._speller_config()
         old = self.session.speller
-        if (config.mode == GROUPS) != (old.config.mode == GROUPS):
-            from ..interact.keyboard import state_with_message  # noqa: PLC0415
+        def kind(mode):  # the board modes share a state; the keyboard and the mass modes each have their own
+            return GROUPS if mode == GROUPS else "mass" if mode in (LIKELY, SPLIT) else "board"
 
-            self.session.speller = Speller(config, state_with_message(config.mode, old.message))
+        same = (config.mode, dict(config.roles)) == (old.config.mode, dict(old.config.roles))
+        if kind(config.mode) != kind(old.config.mode) or (kind(config.mode) == "mass" and not same):
+            from ..interact.keyboard import state_with_message  # noqa: PLC0415
+            from ..interact.mass import mass_state_with_message  # noqa: PLC0415
+
+            if kind(config.mode) == "mass":
+                state = mass_state_with_message(config, old.message)
+            else:
+                state = state_with_message(config.mode, old.message)
+            self.session.speller = Speller(config, state)
             return False
         old.config = config
         return True

@@ -36,7 +36,7 @@ class Cell:
 
     @property
     def caption(self) -> str:
-        if self.kind in (LETTER, TILE, CANDIDATE) or (self.value and self.kind in ("key", "control", "confirm", HELP)):
+        if self.kind in (LETTER, TILE, CANDIDATE) or (self.value and self.kind in ("key", "control", "confirm", HELP, "say_it", "no", "call")):
             return self.value
         if self.kind == SPEAK and self.value == SPEAK_CONFIRM:
             return "say it? select again"

@@ -38,15 +38,17 @@ from . import boards as B
 from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
 
 SCAN, STEP, DIRECT, GROUPS = "scan", "step", "direct", "groups"
-MODES = (SCAN, STEP, DIRECT, GROUPS)  # GROUPS: the ambiguous keyboard, see `interact.keyboard`
+LIKELY, SPLIT = "likely", "split"  # selection by probability mass (1 gesture; 2-3), see `interact.mass`
+MODES = (SCAN, STEP, DIRECT, GROUPS, LIKELY, SPLIT)  # GROUPS: the ambiguous keyboard, see `interact.keyboard`
 
 #: What a gesture can mean. The caregiver names gestures freely; a mapping label -> role says what each does.
 NAV_ROLES = ("select", "next", "previous", "back")
 SHORTCUT_ROLES = ("undo", "speak", "help", "delete")
 KEY_ROLES = ("key1", "key2", "key3", "key4", "control")  # the ambiguous keyboard's letter-group keys and its control
-ROLES = NAV_ROLES + SHORTCUT_ROLES + KEY_ROLES
+GROUP_ROLES = ("group1", "group2", "group3")  # split mode: each gesture picks its group of the probability mass
+ROLES = NAV_ROLES + SHORTCUT_ROLES + KEY_ROLES + GROUP_ROLES
 REQUIRED_ROLES = {SCAN: ("select",), STEP: ("next", "select"), DIRECT: ("next", "previous", "select", "back"),
-                  GROUPS: ("key1", "key2", "key3", "control")}
+                  GROUPS: ("key1", "key2", "key3", "control"), LIKELY: ("select",), SPLIT: ("group1", "group2")}
 
 PREDICTION = ("off", "words", "phrases")
 ROWS, CELLS = "rows", "cells"
@@ -169,6 +171,10 @@ class Speller:
             from .keyboard import GroupSpeller  # noqa: PLC0415 (it imports this module)
 
             return GroupSpeller(config, state)
+        if cls is Speller and config.mode in (LIKELY, SPLIT):
+            from .mass import MassSpeller  # noqa: PLC0415 (it imports this module)
+
+            return MassSpeller(config, state)
         return super().__new__(cls)
 
     def __init__(self, config: SpellerConfig, state: SpellerState | None = None):
@@ -553,11 +559,12 @@ def default_roles(gestures: list[str] | tuple[str, ...], mode: str | None = None
         raise ValueError("the groups mode needs four gestures")
     order = {SCAN: ("select",), STEP: ("next", "select", "undo"),
              DIRECT: ("next", "select", "previous", "back", "undo", "speak", "help", "delete"),
-             GROUPS: ("key1", "key2", "key3", "control", "undo", "speak", "help")}[mode]
+             GROUPS: ("key1", "key2", "key3", "control", "undo", "speak", "help"),
+             LIKELY: ("select",), SPLIT: ("group1", "group2", "group3", "undo")}[mode]
     return {g: r for g, r in zip(gestures, order)}
 
 
 __all__ = [
-    "SCAN", "STEP", "DIRECT", "GROUPS", "MODES", "ROLES", "PREDICTION", "ScanTiming", "Choice", "Content", "Highlight",
+    "SCAN", "STEP", "DIRECT", "GROUPS", "LIKELY", "SPLIT", "MODES", "ROLES", "PREDICTION", "ScanTiming", "Choice", "Content", "Highlight",
     "SpellerState", "SpellerConfig", "Speller", "mode_for", "speller", "default_roles",
 ]

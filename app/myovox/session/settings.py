@@ -77,6 +77,8 @@ class Settings:
     log_content: bool = False  # session log records the words only if a clinician turns this on
     lsl_markers: bool = True  # publish bursts, decisions, selections, stream state as LSL markers (stream/markers.py)
     four_gesture_mode: str = "groups"  # with 4+ reliable gestures: "groups" (the ambiguous keyboard) or "direct"
+    one_gesture_mode: str = "likely"  # with 1 reliable gesture: "likely" (scan ordered by the language model) or "scan"
+    few_gesture_mode: str = "split"  # with 2-3: "split" (each gesture picks a group of the probability mass) or "step"
 
     BOUNDS = {
         "scan_period_s": Bound(float, 0.3, 5.0, help="seconds per highlighted item"),
@@ -94,6 +96,8 @@ class Settings:
         "log_content": Bound(bool),
         "lsl_markers": Bound(bool),
         "four_gesture_mode": Bound(str, pattern=re.compile(r"^(direct|groups)$"), help="groups or direct"),
+        "one_gesture_mode": Bound(str, pattern=re.compile(r"^(likely|scan)$"), help="likely or scan"),
+        "few_gesture_mode": Bound(str, pattern=re.compile(r"^(split|step)$"), help="split or step"),
     }
 
     def __post_init__(self):

@@ -20,7 +20,7 @@ from ..events import GestureDecision
 from ..interact import boards as B
 from ..interact.events import RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
 from ..interact import keyboard as KB
-from ..interact.machine import CELLS, DIRECT, GROUPS, SCAN, STEP, Speller
+from ..interact.machine import CELLS, DIRECT, GROUP_ROLES, GROUPS, LIKELY, SCAN, SPLIT, STEP, Speller
 from ..language.api import Candidate, next_letters
 from .timing import GestureTiming
 
@@ -184,6 +184,7 @@ class Patient:
     def __post_init__(self) -> None:
         self.role_label = {role: label for label, role in self.machine.config.roles.items()}
         self.mode = self.machine.config.mode
+        self.scanning = self.mode in (SCAN, LIKELY)  # the highlight moves by itself; a burst picks what is lit
         self.prediction = self.machine.config.prediction
         self.machine.handle(Tick(self.clock))
         self.ideal: Speller | None = None  # while an error goes unnoticed: the machine as the patient believes it
@@ -195,7 +196,8 @@ class Patient:
         max_gestures = max_gestures or 40 * len(goal_text) + 200
         start = self.clock
         gestures = misdecoded = unintended = false_alarms = selections = 0
-        self.abbr_given_up = self.prediction != "phrases" or len(goal_text.split()) < 2
+        self.abbr_given_up = (self.prediction != "phrases" or len(goal_text.split()) < 2
+                              or self.mode in (LIKELY, SPLIT))  # the mass modes offer words, not abbreviations
         spoken: str | None = None
         self.ideal = None
         while gestures < max_gestures:
@@ -256,7 +258,7 @@ class Patient:
             return self._group_goal(target, m)
         content = m.state.content
         msg = content.message
-        fix = Goal(B.UNDO) if m.state.history else Goal(B.CLEAR)
+        fix = Goal(B.UNDO) if m.state.history or self.mode in (LIKELY, SPLIT) else Goal(B.CLEAR)
         if content.board != B.LETTERS_BOARD or content.labels:
             return fix
         typed = normalise(msg) + (" " if msg.endswith(" ") and msg.strip() else "")
@@ -333,7 +335,9 @@ class Patient:
 
     # -- how to get there -------------------------------------------------------------------------
     def _actions(self) -> tuple[str, ...]:
-        return {SCAN: ("wait", "select"), STEP: ("next", "select"),
+        if self.mode == SPLIT:
+            return tuple(r for r in GROUP_ROLES if r in self.role_label)
+        return {SCAN: ("wait", "select"), LIKELY: ("wait", "select"), STEP: ("next", "select"),
                 DIRECT: ("next", "previous", "back", "select"), GROUPS: ("key1", "key2", "key3", "control")}[self.mode]
 
     def _plan(self, goal: Goal) -> list[str]:
@@ -379,7 +383,7 @@ class Patient:
     def _gesture(self, role: str, path: list[str]) -> tuple[list, int, int]:
         """Make one burst for `role`; returns (outputs, bursts made, bursts misunderstood)."""
         m = self.machine
-        if self.mode == SCAN:
+        if self.scanning:
             lit_since = m.state.highlight_since
             onset = max(lit_since + self._reaction_s(), self.ready_at, self.clock)
             if m.advance_due is not None and onset >= m.advance_due:  # too late for this item: it moves on
@@ -393,7 +397,7 @@ class Patient:
             self._believe(intended, decoded, onset)
         self.ready_at = onset + self._burst_s() + self.timing.refractory_s
         arrival = onset + self.timing.decision_s
-        if self.mode == SCAN:
+        if self.scanning:
             m.handle(Tick(arrival))  # the scan keeps moving while the decoder decides
         self.clock = arrival
         outs = m.handle(GestureDecision(decoded, 1.0 if decoded else 0.0, onset))

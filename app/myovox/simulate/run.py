@@ -18,11 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..interact.machine import DIRECT, GROUPS, SCAN, STEP, ScanTiming, Speller, SpellerConfig, default_roles
+from ..interact.machine import DIRECT, GROUPS, LIKELY, SCAN, SPLIT, STEP, ScanTiming, Speller, SpellerConfig, default_roles
 from .patient import CachingSuggester, Confusion, Patient, PhraseResult, normalise
 from .timing import BURST_MODELS, GestureTiming, measure_timing
 
-MODE_GESTURES = {SCAN: 1, STEP: 2, DIRECT: 4, GROUPS: 4}
+#: The modes a report can run, with their gesture counts; "split3" is the split mode with three gestures.
+MODE_GESTURES = {SCAN: 1, STEP: 2, DIRECT: 4, GROUPS: 4, LIKELY: 1, SPLIT: 2, "split3": 3}  # order seeds the runs
+MACHINE_MODE = {"split3": SPLIT}  # report name -> the speller's mode (the same name elsewhere)
 PHRASE_SETS = {"comm_dev": "phrases/comm_dev/comm_case_dev.txt",
                "mackenzie": "phrases/mackenzie_soukoreff_2003/phrases2.txt"}
 CONDITIONS = ("off", "words", "phrases")
@@ -98,6 +100,7 @@ def load_phrases(path: Path, count: int | None, seed: int) -> list[str]:
 
 def make_speller(mode: str, prediction: str, timing: ScanTiming) -> Speller:
     gestures = [f"gesture{i + 1}" for i in range(MODE_GESTURES[mode])]
+    mode = MACHINE_MODE.get(mode, mode)
     return Speller(SpellerConfig(mode, default_roles(gestures, mode), prediction=prediction, timing=timing))
 
 

@@ -22,10 +22,10 @@ def _sheet(font_pt: int) -> str:
     QFrame[role="row"] {{ background:{BG}; border-radius:12px; }}
     QFrame[role="row"][lit="true"] {{ background:{ROW_HI}; }}
     QLabel[role="cell"] {{ background:#222; color:{FG}; border:2px solid #555; border-radius:10px; font-size:{font_pt}pt; }}
-    QLabel[role="cell"][kind="help"] {{ background:{HELP}; color:#fff; font-weight:bold; }}
+    QLabel[role="cell"][kind="help"], QLabel[role="cell"][kind="call"] {{ background:{HELP}; color:#fff; font-weight:bold; }}
     QLabel[role="cell"][kind="key"] {{ background:#0d2a4a; font-size:{int(font_pt * 1.25)}pt; font-weight:bold; }}
     QLabel[role="cell"][kind="control"] {{ background:#3a2a00; font-size:{int(font_pt * 1.1)}pt; }}
-    QLabel[role="cell"][kind="confirm"] {{ background:#3a2a00; font-size:{int(font_pt * 1.1)}pt; }}
+    QLabel[role="cell"][kind="confirm"], QLabel[role="cell"][kind="say_it"], QLabel[role="cell"][kind="no"] {{ background:#3a2a00; font-size:{int(font_pt * 1.1)}pt; }}
     QLabel[role="cell"][lit="true"] {{ background:{CELL_HI}; color:#000; border:6px solid #fff; font-weight:bold; }}
     QLabel[role="cell"][textlen="long"] {{ font-size:{max(12, int(font_pt * 0.62))}pt; }}
     QLabel[role="cell"][textlen="longer"] {{ font-size:{max(11, int(font_pt * 0.48))}pt; }}
@@ -87,7 +87,7 @@ class PatientView(QWidget):
         if self.message.text() != text:
             self.message.setText(text)
         h = state.highlight
-        lit = (h.row, h.col if h.level == "cells" else -1)
+        lit = (h.row, h.col if h.level == "cells" else -1) if h.row >= 0 else (None, -1)  # -1: no row lit (split)
         if shape != self._shape_styled or lit != self._lit:
             rows = range(len(self._rows)) if shape != self._shape_styled else {self._lit[0], lit[0]}
             for r in rows:
