@@ -48,3 +48,22 @@ def answer(m: Speller, outputs: list, suggester) -> list:
         letters = next_letters(suggester, req.query, cands) if req.task == "words" else ""
         more += m.handle(SuggestionsReady(req.request_id, tuple(cands), m.state.now, letters))
     return more
+
+
+def reachable_states(start: Speller, actions, key, suggester=None) -> dict:
+    """Every state reachable from `start` by `actions` (breadth first), one speller per distinct `key(speller)`;
+    with a suggester every request is answered at once, without one never (the exhaustive safety walks)."""
+    from collections import deque
+
+    seen = {key(start): start}
+    queue = deque([start])
+    while queue:
+        m = queue.popleft()
+        for action in actions:
+            c = m.clone()
+            act(c, action, suggester)
+            k = key(c)
+            if k not in seen:
+                seen[k] = c
+                queue.append(c)
+    return seen

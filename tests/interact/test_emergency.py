@@ -15,7 +15,7 @@ from myovox.events import GestureDecision
 from myovox.interact import CallForHelp
 from myovox.interact.machine import DIRECT, SCAN, STEP
 
-from .helpers import ROLE_ACTIONS, act, make
+from .helpers import ROLE_ACTIONS, act, make, reachable_states
 
 
 def key(m):
@@ -27,19 +27,7 @@ def key(m):
 
 
 def reachable(mode, prediction, suggester):
-    start = make(mode, prediction)
-    seen = {key(start): start}
-    queue = deque([start])
-    while queue:
-        m = queue.popleft()
-        for action in ROLE_ACTIONS[mode]:
-            c = m.clone()
-            act(c, action, suggester)
-            k = key(c)
-            if k not in seen:
-                seen[k] = c
-                queue.append(c)
-    return seen
+    return reachable_states(make(mode, prediction), ROLE_ACTIONS[mode], key, suggester)
 
 
 def selections_to_help(m, mode, limit=3):

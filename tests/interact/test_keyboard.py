@@ -10,8 +10,6 @@ misread calls for help or speaks.
 """
 from __future__ import annotations
 
-from collections import deque
-
 import pytest
 
 from myovox.events import GestureDecision
@@ -20,7 +18,7 @@ from myovox.interact import boards as B
 from myovox.interact import keyboard as K
 from myovox.interact.machine import GROUPS, default_roles
 
-from .helpers import ROLE_ACTIONS, act, make
+from .helpers import ROLE_ACTIONS, act, make, reachable_states
 
 ACTIONS = ROLE_ACTIONS[GROUPS]
 
@@ -33,19 +31,7 @@ def key(m):
 
 
 def reachable(suggester, answer=True):
-    start = make(GROUPS)
-    seen = {key(start): start}
-    queue = deque([start])
-    while queue:
-        m = queue.popleft()
-        for action in ACTIONS:
-            c = m.clone()
-            act(c, action, suggester if answer else None)
-            k = key(c)
-            if k not in seen:
-                seen[k] = c
-                queue.append(c)
-    return seen
+    return reachable_states(make(GROUPS), ACTIONS, key, suggester if answer else None)
 
 
 def gestures_until(m, wanted, limit=4):

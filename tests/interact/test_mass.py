@@ -23,7 +23,7 @@ from myovox.interact import mass as M
 from myovox.interact.machine import LIKELY, SPLIT, default_roles
 from myovox.language.api import Candidate
 
-from .helpers import act, make
+from .helpers import act, make, reachable_states
 
 SPLIT3 = ["brow", "jaw", "foot"]
 CASES = {"likely": (LIKELY, None, ("tick", "select")), "split2": (SPLIT, None, ("group1", "group2")),
@@ -44,18 +44,7 @@ def key(m):
 
 def reachable(case, suggester, prediction="words", answer=True):
     start, actions = build(case, prediction)
-    seen = {key(start): start}
-    queue = deque([start])
-    while queue:
-        m = queue.popleft()
-        for action in actions:
-            c = m.clone()
-            act(c, action, suggester if answer else None)
-            k = key(c)
-            if k not in seen:
-                seen[k] = c
-                queue.append(c)
-    return seen, actions
+    return reachable_states(start, actions, key, suggester if answer else None), actions
 
 
 def fewest(m, actions, wanted, cost_of, limit):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..events import GestureDecision
 from ..language.api import Candidate
 
 
@@ -82,3 +83,19 @@ Output = Selected | MessageChanged | RequestSuggestions | Speak | CallForHelp
 def only(outputs: Sequence[object], kind: type) -> list:
     """The outputs of one kind (e.g. every `Speak`)."""
     return [o for o in outputs if isinstance(o, kind)]
+
+
+class TakesEvents:
+    """How every speller takes its input: a `Tick`, a `GestureDecision` or a `SuggestionsReady` goes to the
+    speller's own `_tick(time)`, `_decision(d)` or `_suggestions(ev)`, so the session and the simulator drive
+    every mode the same way."""
+
+    def handle(self, event) -> list:
+        """Apply one event; returns what it caused (possibly nothing)."""
+        if isinstance(event, Tick):
+            return self._tick(event.time)
+        if isinstance(event, GestureDecision):
+            return self._decision(event)
+        if isinstance(event, SuggestionsReady):
+            return self._suggestions(event)
+        raise TypeError(f"the speller does not handle {type(event).__name__}")

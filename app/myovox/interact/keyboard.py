@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from ..events import GestureDecision
 from ..language.groups import SPACE, SYMBOLS, GroupLayout, layout_for
 from . import boards as B
-from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
+from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, TakesEvents
 
 KEYS, CONTROL, CONFIRM, SPELL, SPELL_CONTROL = "keys", "control", "confirm", "spell", "spell_control"
 LAYERS = (KEYS, CONTROL, CONFIRM, SPELL, SPELL_CONTROL)
@@ -121,7 +121,7 @@ def spell_split(symbols: str, parts: int) -> list[str]:
     return [symbols[i:i + size] for i in range(0, len(symbols), size)][:parts]
 
 
-class GroupSpeller:
+class GroupSpeller(TakesEvents):
     """Drive with `handle(event)`; `rows()`, `gesture_captions()` and `highlighted()` say what to draw."""
 
     def __init__(self, config, state: GroupState | None = None, layout: GroupLayout | None = None):
@@ -199,16 +199,10 @@ class GroupSpeller:
         return (s.layer, s.narrow, s.typed.pick, len(s.choices), bool(s.typed.keys), s.typed.spelling is not None,
                 s.help_armed)
 
-    # -- input ------------------------------------------------------------------------------------
-    def handle(self, event) -> list:
-        if isinstance(event, Tick):
-            self.state = replace(self.state, now=max(self.state.now, event.time))
-            return []
-        if isinstance(event, GestureDecision):
-            return self._decision(event)
-        if isinstance(event, SuggestionsReady):
-            return self._suggestions(event)
-        raise TypeError(f"the speller does not handle {type(event).__name__}")
+    # -- input (`handle`, from TakesEvents) --------------------------------------------------------
+    def _tick(self, t: float) -> list:
+        self.state = replace(self.state, now=max(self.state.now, t))
+        return []
 
     def _decision(self, d: GestureDecision) -> list:
         if d.label is None:  # "no action": the decoder was not sure; doing nothing is safe

@@ -35,7 +35,7 @@ from typing import Mapping
 
 from ..events import GestureDecision
 from . import boards as B
-from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
+from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, TakesEvents
 
 SCAN, STEP, DIRECT, GROUPS = "scan", "step", "direct", "groups"
 LIKELY, SPLIT = "likely", "split"  # selection by probability mass (1 gesture; 2-3), see `interact.mass`
@@ -160,7 +160,7 @@ class SpellerConfig:
             raise ValueError("the groups mode reads its keys with the language layer: prediction cannot be off")
 
 
-class Speller:
+class Speller(TakesEvents):
     """Drive with `handle(event)`; read `state`, `rows()` and `highlighted()` to draw the screen.
 
     `Speller(config)` for the groups mode builds the ambiguous keyboard (`keyboard.GroupSpeller`, the same
@@ -270,17 +270,7 @@ class Speller:
     def advance_due(self) -> float | None:
         return self.state.advance_due
 
-    # -- input ------------------------------------------------------------------------------------
-    def handle(self, event) -> list:
-        """Apply one event; returns what it caused (possibly nothing)."""
-        if isinstance(event, Tick):
-            return self._tick(event.time)
-        if isinstance(event, GestureDecision):
-            return self._decision(event)
-        if isinstance(event, SuggestionsReady):
-            return self._suggestions(event)
-        raise TypeError(f"the speller does not handle {type(event).__name__}")
-
+    # -- input (`handle`, from TakesEvents) --------------------------------------------------------
     def _tick(self, t: float) -> list:
         s = self.state
         s = replace(s, now=max(s.now, t))

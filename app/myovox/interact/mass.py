@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from ..events import GestureDecision
 from . import boards as B
 from .machine import ROWS, Choice, Content, Highlight, _apply_choice
-from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, Tick
+from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, TakesEvents
 
 LIKELY, SPLIT = "likely", "split"
 GROUP_ROLES = ("group1", "group2", "group3")
@@ -77,6 +77,19 @@ class MassModel:
     scan_share: float = 0.5  # likely: the share of the remaining mass each lit group holds
 
 
+def _group_end(entries: tuple[Entry, ...], i: int, stop: int, target: float) -> int:
+    """Where the group that starts at `i` ends: entries join while its mass comes nearer `target` (at least one
+    entry, never past `stop`, so the groups after it keep one each)."""
+    acc, j = 0.0, i
+    while j < stop:
+        m = entries[j][1]
+        if j > i and abs(acc + m - target) > abs(acc - target):
+            break
+        acc += m
+        j += 1
+    return j
+
+
 def split_even(entries: tuple[Entry, ...], k: int) -> list[tuple[Entry, ...]]:
     """Contiguous groups, at most `k`, of mass as near equal as the order allows."""
     n = len(entries)
@@ -86,13 +99,7 @@ def split_even(entries: tuple[Entry, ...], k: int) -> list[tuple[Entry, ...]]:
     for g in range(k - 1):
         left = k - g
         target = sum(m for _, m in entries[i:]) / left
-        acc, j = 0.0, i
-        while j < n - (left - 1):
-            m = entries[j][1]
-            if j > i and abs(acc + m - target) > abs(acc - target):
-                break
-            acc += m
-            j += 1
+        j = _group_end(entries, i, n - (left - 1), target)
         out.append(entries[i:j])
         i = j
     out.append(entries[i:])
@@ -107,13 +114,7 @@ def split_scan(entries: tuple[Entry, ...], share: float) -> list[tuple[Entry, ..
             out.extend((e,) for e in entries[i:])
             break
         target = share * sum(m for _, m in entries[i:])
-        acc, j = 0.0, i
-        while j < n - 1:
-            m = entries[j][1]
-            if j > i and abs(acc + m - target) > abs(acc - target):
-                break
-            acc += m
-            j += 1
+        j = _group_end(entries, i, n - 1, target)
         out.append(entries[i:j])
         i = j
     return out
@@ -149,7 +150,7 @@ class MassState:
         return Highlight(ROWS, self.lit if self.scanning else -1)
 
 
-class MassSpeller:
+class MassSpeller(TakesEvents):
     def __init__(self, config, state: MassState | None = None, model: MassModel | None = None):
         self.config = config
         self.model = model or MassModel()
@@ -281,16 +282,7 @@ class MassSpeller:
         s = self.state
         return (s.path, s.confirm, s.lit, s.cycles, len(s.items), s.items[:1])
 
-    # -- input ------------------------------------------------------------------------------------
-    def handle(self, event) -> list:
-        if isinstance(event, Tick):
-            return self._tick(event.time)
-        if isinstance(event, GestureDecision):
-            return self._decision(event)
-        if isinstance(event, SuggestionsReady):
-            return self._suggestions(event)
-        raise TypeError(f"the speller does not handle {type(event).__name__}")
-
+    # -- input (`handle`, from TakesEvents) --------------------------------------------------------
     def _dwell(self, lit: int) -> float:
         t = self.config.timing
         return t.period_s * (t.first_dwell if lit == 0 else 1.0)
