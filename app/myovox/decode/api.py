@@ -198,7 +198,9 @@ class GestureDecoder:
         for li, label in enumerate(labels):
             for ri, rep in enumerate(examples[label]):
                 if isinstance(rep, Attempt) or (label != REST_LABEL and cut == "attempts"):
-                    att = rep if isinstance(rep, Attempt) else cut_attempts[(label, ri)]
+                    att = rep if isinstance(rep, Attempt) else cut_attempts.get((label, ri))
+                    if att is None:
+                        continue  # too weak to detect: left out, and said so in the notes
                     w = np.asarray(self.movement(att), dtype=np.float32)
                     self.card.check_window(w)
                 else:
@@ -219,7 +221,9 @@ class GestureDecoder:
                     before = None if att is None or att.before is None else att.before[: max(0, len(att.before) - guard)]
                     if before is not None and len(before) >= self.window_samples:
                         per_rep.append((labels.index(REST_LABEL), ri, self.windows(before, rate_hz, step_ms)))
-        min_reps = min(len(examples[k]) for k in labels)
+        used = {k: len({ri for li, ri, _ in per_rep if labels[li] == k}) if k != REST_LABEL else len(examples[k])
+                for k in labels}
+        min_reps = min(used.values())
         if min_reps >= 2:
             groups = list(per_rep)
             cv_method = "leave one repetition out"
@@ -286,7 +290,7 @@ class GestureDecoder:
             created=created or datetime.now().isoformat(timespec="seconds"), labels=labels, head=head,
             rejection_threshold=float(rejection_threshold), per_gesture_accuracy=acc,
             confusion=conf.tolist(), reliable=tuple(k for k, a in acc.items() if a >= reliable_accuracy),
-            cv_method=cv_method + " (per attempt)", repetitions={k: len(v) for k, v in examples.items()},
+            cv_method=cv_method + " (per attempt)", repetitions=used,
             channel_patterns=patterns, detector_threshold=threshold, encoder_top=top, notes=tuple(notes),
             attempt_rule=rule, training=HeadTraining(emb.astype(np.float32), y.astype(np.int64)),
         )
@@ -326,7 +330,12 @@ class GestureDecoder:
                 weak.append(f"{label!r} repetition {ri + 1} (peak {peak:.1f} x rest spread; the rest needs k >= {fit.lowest_safe_k:.1f})")
                 continue
             out[(label, ri)] = att
-        if weak:
+        missing = sorted({label for label, _, _ in raw_reps} - {label for label, _ in out})
+        if weak and not missing and not fit.rest_noisy:
+            # every gesture still has a repetition the detector finds: calibrate on those, and say which to redo
+            notes.append("left out, too weak to detect above rest: " + "; ".join(weak) + ". Redo them (a little "
+                         "stronger) for a surer calibration.")
+        elif weak:
             first = ("The rest capture was not quiet (the patient moved, or an electrode is loose): recapture rest. "
                      if fit.rest_noisy else "")
             raise WeakGestureError(
