@@ -306,7 +306,7 @@ class Patient:
         if st.layer == KB.CONFIRM:
             return fix  # asked to say it while not done: "no, back" is the way (undo plans through it)
         shown = t.shown.strip()
-        if len(t.keys) == len(code) and shown == word:
+        if shown == word:  # every key typed and read right, or a completion walked to: take it
             return Goal(B.SPACE, word)
         if st.choices:
             walk = [c.strip() for c in st.choices]
