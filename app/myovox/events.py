@@ -44,6 +44,9 @@ class BurstEnd:
         return self.offset_time - self.onset_time
 
 
+#: Appended to a decision's reason when its attempt began rest-like and was watched past its first span.
+REST_LIKE_START = ", after a rest-like start"
+
 #: The calibration label of "the patient is not moving": a decision for it never acts.
 REST_LABEL = "rest"
 
@@ -96,12 +99,17 @@ class GestureDecision:
     scores: tuple[tuple[str, float], ...] = ()  # every calibrated label with its probability
     latency_s: float = 0.0  # stream time from the onset to the sample that made the decision possible
     windows: int = 1  # how many of the attempt's windows were seen
-    reason: str = ""  # "decisive" | "burst end" | "max length" (+ ", after a rest-like start") | "" (one window)
+    reason: str = ""  # "decisive" | "burst end" | "max length" (+ REST_LIKE_START) | "" (one window)
     top: str = ""  # the likeliest label even when below the rule (for the caregiver panel and the log)
 
     @property
     def is_action(self) -> bool:
         return self.label is not None and self.label != REST_LABEL
+
+    @property
+    def began_rest_like(self) -> bool:
+        """Decided after its burst's first span looked like rest (watched longer: `decode.attempt`)."""
+        return self.reason.endswith(REST_LIKE_START)
 
 
 @dataclass(frozen=True)

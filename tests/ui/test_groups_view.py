@@ -7,7 +7,8 @@ from myovox.events import GestureDecision
 from myovox.interact import RequestSuggestions, Speak, Speller, SpellerConfig, SuggestionsReady, default_roles
 from myovox.interact.machine import GROUPS
 from myovox.language.suggester import LanguageSuggester
-from myovox.ui.patient_view import PatientView
+
+from .helpers import shown_patient_view
 
 GESTURES = ["fist", "open", "flex", "extend"]
 
@@ -15,10 +16,7 @@ GESTURES = ["fist", "open", "flex", "extend"]
 def test_a_phrase_typed_with_keys_through_the_groups_mode(qtbot):
     speller = Speller(SpellerConfig(GROUPS, default_roles(GESTURES, GROUPS)))
     lang = LanguageSuggester()  # word list + n-gram: the same reading the bedside gets without the model
-    view = PatientView(font_pt=20)
-    qtbot.addWidget(view)
-    view.resize(1100, 700)
-    view.show()
+    view = shown_patient_view(qtbot)
     spoken: list[str] = []
     clock = [0.0]
 

@@ -13,7 +13,8 @@ from myovox.interact import RequestSuggestions, Speak, Speller, SpellerConfig, S
 from myovox.interact.machine import LIKELY, SPLIT
 from myovox.language.api import next_letters
 from myovox.language.suggester import LanguageSuggester
-from myovox.ui.patient_view import PatientView
+
+from .helpers import shown_patient_view
 
 TARGET = "i am cold"
 
@@ -48,10 +49,7 @@ def row_of(view, what: str, how: str) -> int:
 def test_a_phrase_typed_with_keys_through_each_mass_mode(qtbot, mode, gestures):
     speller = Speller(SpellerConfig(mode, default_roles(gestures, mode)))
     lang = LanguageSuggester()  # word list + n-gram: what the bedside has without the model
-    view = PatientView(font_pt=20)
-    qtbot.addWidget(view)
-    view.resize(1100, 700)
-    view.show()
+    view = shown_patient_view(qtbot)
     spoken: list[str] = []
     clock = [0.0]
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..events import REST_LABEL, AttemptEnd, Burst, GestureDecision, OnsetWindow
+from ..events import REST_LABEL, REST_LIKE_START, AttemptEnd, Burst, GestureDecision, OnsetWindow
 
 #: A wrong action costs this many retries (undo + retry, and it may have spoken for the patient).
 #: Chosen as a safety stance, not tuned: it sets act_at = 1 - 1/5 = 0.8 on the per-attempt confidence.
@@ -134,7 +134,7 @@ class AttemptEvidence:
 
     def _decide(self, p: np.ndarray, top: int, time: float, reason: str, act: bool) -> GestureDecision:
         if self.watching:
-            reason = f"{reason}, after a rest-like start"
+            reason = reason + REST_LIKE_START
         self.decided = GestureDecision(
             self.labels[top] if act else None, float(p[top]), self.onset_time,
             tuple((k, float(v)) for k, v in zip(self.labels, p)), latency_s=max(0.0, float(time) - self.onset_time),

@@ -181,10 +181,10 @@ class AttemptBench:
         decided = []
         for a in attempts:
             d = self.dec.decide_attempt(a)
-            row = {"myovox": (d.label if d.is_action else None, d.latency_s, "rest-like start" in d.reason)}
+            row = {"myovox": (d.label if d.is_action else None, d.latency_s, d.began_rest_like)}
             row[FIRST_ONLY] = row["myovox"]
             row[RELIABLE_ONLY] = (d.label if d.is_action and d.label in reliable else None, d.latency_s,
-                                  "rest-like start" in d.reason)
+                                  d.began_rest_like)
             for name, peer in self.peers.items():
                 v = peer.vote(self.dec.movement(a))  # known once the attempt is over
                 row[name] = (None if v == REST_LABEL else v, a.window_times[-1] - a.burst.onset_time, False)

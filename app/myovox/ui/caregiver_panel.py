@@ -120,7 +120,7 @@ class CaregiverPanel(QWidget):
     def show_decision(self, decision) -> None:
         """The last attempt's decision, how sure, and how long after the burst's onset it came (stream clock)."""
         when = f"{1000 * decision.latency_s:.0f} ms after onset, {decision.windows} window{'s' * (decision.windows != 1)}"
-        if "rest-like start" in (decision.reason or ""):
+        if decision.began_rest_like:
             when += "; the burst began rest-like, so it was watched longer"
         if decision.is_action:
             self.decision.setText(f"decision: {decision.label} ({decision.confidence:.2f}), {when}")
