@@ -46,6 +46,8 @@ class BurstEnd:
 
 #: Appended to a decision's reason when its attempt began rest-like and was watched past its first span.
 REST_LIKE_START = ", after a rest-like start"
+#: Appended when its first span led with a gesture too unsure to act on, and it was watched past that span.
+UNSURE_START = ", after an unsure start"
 
 #: The calibration label of "the patient is not moving": a decision for it never acts.
 REST_LABEL = "rest"
@@ -99,7 +101,7 @@ class GestureDecision:
     scores: tuple[tuple[str, float], ...] = ()  # every calibrated label with its probability
     latency_s: float = 0.0  # stream time from the onset to the sample that made the decision possible
     windows: int = 1  # how many of the attempt's windows were seen
-    reason: str = ""  # "decisive" | "burst end" | "max length" (+ REST_LIKE_START) | "" (one window)
+    reason: str = ""  # "decisive" | "burst end" | "max length" (+ REST_LIKE_START or UNSURE_START) | "" (one window)
     top: str = ""  # the likeliest label even when below the rule (for the caregiver panel and the log)
 
     @property
@@ -110,6 +112,11 @@ class GestureDecision:
     def began_rest_like(self) -> bool:
         """Decided after its burst's first span looked like rest (watched longer: `decode.attempt`)."""
         return self.reason.endswith(REST_LIKE_START)
+
+    @property
+    def watched_longer(self) -> bool:
+        """Decided after its first span, which looked like rest or was too unsure to act on (`decode.attempt`)."""
+        return self.began_rest_like or self.reason.endswith(UNSURE_START)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ def test_a_low_pass_above_nyquist_is_clipped_with_a_note(tmp_path):
         (GOOD.replace("highpass_hz = 10.0", "highpass_hz = 99.0"), ["[filter] highpass_hz", "below lowpass_hz"]),
         (GOOD + "notch_hz = 150.0\n", ["[filter] notch_hz", "Nyquist"]),
         (GOOD + "[detector]\nmin_channels = 9\n", ["[detector] min_channels", "exceeds the 8 channels"]),
+        (GOOD + "[detector]\nbridge_ms = -5.0\n", ["[detector] bridge_ms", "out of range"]),
+        (GOOD + "[detector]\nbridge_within_ms = 20000.0\n", ["[detector] bridge_within_ms", "out of range"]),
         (GOOD.replace("rate_hz = 200.0", 'rate_hz = 200.0\nlayout = "grid"'), ["[device] grid", "required"]),
         (GOOD.replace("rate_hz = 200.0", "rate_hz = 200.0\ngrid = [3, 3]"), ["[device] grid", "does not equal"]),
         (GOOD + "[window]\ndecision_ms = 100.0\npre_onset_ms = 150.0\n", ["[window] pre_onset_ms"]),

@@ -51,6 +51,44 @@ def test_hysteresis_keeps_a_burst_alive_through_a_dip():
     assert [(e.onset_index, e.offset_index) for e in ends] == [(100, 200)]
 
 
+def test_a_short_dip_early_in_a_burst_is_bridged_and_the_movement_after_it_kept():
+    """A twitch, a pause, then the movement: ended at the pause, the movement would be lost (it outlasts the
+    refractory period without relaxing, so it is no new onset either)."""
+    env = square_envelope(400, [(100, 130), (135, 250)])  # a 5-sample dip 30 samples into the burst
+    plain = [(e.onset_index, e.offset_index) for e in run(make_detector(), env) if isinstance(e, BurstEnd)]
+    assert plain == [(100, 130)]  # without bridging the movement at 135-250 makes no burst at all
+    thr = Threshold(baseline=(1.0, 1.0), spread=(1.0, 1.0), k=5.0, hysteresis=0.5, samples=100)
+    bridged = BurstDetector(thr, 10, 30, bridge_samples=10, bridge_within_samples=50)
+    ev = run(bridged, env)
+    assert [(e.onset_index, e.offset_index) for e in ev if isinstance(e, BurstEnd)] == [(100, 250)]
+    (burst,) = [e for e in ev if isinstance(e, Burst)]
+    assert burst.onset_index == 100
+
+
+@pytest.mark.parametrize("spans, why", [
+    ([(100, 130), (145, 250)], "a dip longer than bridge_samples ends the burst"),
+    ([(100, 170), (175, 250)], "a dip after bridge_within_samples ends the burst"),
+])
+def test_a_long_or_late_dip_ends_the_burst_where_it_began(spans, why):
+    thr = Threshold(baseline=(1.0, 1.0), spread=(1.0, 1.0), k=5.0, hysteresis=0.5, samples=100)
+    ev = run(BurstDetector(thr, 10, 30, bridge_samples=10, bridge_within_samples=50), square_envelope(400, spans))
+    assert [(e.onset_index, e.offset_index) for e in ev if isinstance(e, BurstEnd)][0] == (100, spans[0][1]), why
+
+
+def test_a_bridged_dip_is_the_same_in_any_chunking():
+    """The dip may straddle chunks (live chunks are a few samples): its end is decided when the dip has lasted."""
+    env = square_envelope(400, [(100, 130), (135, 250), (300, 320)])
+    thr = Threshold(baseline=(1.0, 1.0), spread=(1.0, 1.0), k=5.0, hysteresis=0.5, samples=100)
+    times = np.arange(len(env)) / 100.0
+    whole = BurstDetector(thr, 10, 30, bridge_samples=10, bridge_within_samples=50).process(env, 0, times)
+    for chunk in (1, 3, 7):
+        det = BurstDetector(thr, 10, 30, bridge_samples=10, bridge_within_samples=50)
+        got = [e for s in range(0, len(env), chunk) for e in det.process(env[s : s + chunk], s, times[s : s + chunk])]
+        assert got == whole
+    assert [(e.onset_index, e.offset_index, e.offset_time) for e in whole if isinstance(e, BurstEnd)] == [
+        (100, 250, 2.5), (300, 320, 3.2)]
+
+
 def test_min_channels_requires_several_channels_at_once():
     env = np.ones((300, 4))
     env[100:150, 0] = 100.0  # one channel only

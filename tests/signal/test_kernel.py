@@ -121,8 +121,10 @@ def test_the_kernel_chain_equals_the_reference_with_a_saved_threshold_and_a_reca
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**16), channels=st.integers(1, 6), min_samples=st.integers(1, 15),
        refractory=st.integers(0, 40), k=st.sampled_from([2.0, 3.0, 5.0, 7.5]), hysteresis=st.sampled_from([0.25, 0.5, 1.0]),
-       cuts=st.lists(st.integers(1, 599), max_size=15))
-def test_the_kernel_detector_equals_the_reference_detector(seed, channels, min_samples, refractory, k, hysteresis, cuts):
+       cuts=st.lists(st.integers(1, 599), max_size=15), bridge=st.sampled_from([0, 1, 4, 12]),
+       bridge_within=st.sampled_from([0, 20, 100, 600]))
+def test_the_kernel_detector_equals_the_reference_detector(seed, channels, min_samples, refractory, k, hysteresis, cuts,
+                                                           bridge, bridge_within):
     rng = np.random.default_rng(seed)
     # levels that are exact in binary, so samples can sit exactly on the on- and off-thresholds
     base = rng.choice([0.5, 1.0, 1.5], channels)
@@ -133,17 +135,18 @@ def test_the_kernel_detector_equals_the_reference_detector(seed, channels, min_s
         env[a : a + int(rng.integers(1, 60)), rng.random(channels) < 0.7] *= rng.uniform(0.5, 15.0)
     thr = Threshold(tuple(base), tuple(spread), k, hysteresis, 100)
     min_channels = int(rng.integers(1, channels + 1))
-    slow = BurstDetector(thr, min_samples, refractory, min_channels)
+    slow = BurstDetector(thr, min_samples, refractory, min_channels, bridge, bridge_within)
     on, off = np.broadcast_to(base + k * spread, env.shape), np.broadcast_to(slow._off_level, env.shape)
     assert ((on - base) / spread == k).all()
     at_on, at_off = rng.random(env.shape) < 0.03, rng.random(env.shape) < 0.03
     env[at_on], env[at_off] = on[at_on], off[at_off]
-    fast = kernel.KernelBurstDetector(thr, min_samples, refractory, min_channels)
+    fast = kernel.KernelBurstDetector(thr, min_samples, refractory, min_channels, bridge, bridge_within)
     times = np.arange(600) / 100.0
     bounds = sorted({0, 600, *cuts})
     for a, b in zip(bounds, bounds[1:]):
         assert_same_events(fast.process(env[a:b], 1000 + a, times[a:b]), slow.process(env[a:b], 1000 + a, times[a:b]))
-        assert (fast.state, fast._onset, fast._armed, fast._peak) == (slow.state, slow._onset, slow._armed, slow._peak)
+        assert (fast.state, fast._onset, fast._armed, fast._peak, fast._quiet_since) == (
+            slow.state, slow._onset, slow._armed, slow._peak, slow._quiet_since)
 
 
 def test_the_reference_detector_code_runs_on_the_kernel_detectors_state():

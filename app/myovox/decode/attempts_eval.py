@@ -87,7 +87,7 @@ class Tally:
     by_gesture: dict = field(default_factory=lambda: defaultdict(Counter))
     confusion: dict = field(default_factory=lambda: defaultdict(Counter))  # truth -> decided label / no action / no burst
     latencies: list = field(default_factory=list)
-    watched: list = field(default_factory=list)  # per latency: decided after a rest-like start (decode.attempt)
+    watched: list = field(default_factory=list)  # per latency: decided after a rest-like or unsure start (decode.attempt)
     extra_acts: int = 0
     rest_acts: int = 0
     release_acts: int = 0
@@ -121,7 +121,7 @@ class Tally:
             r["latency_p95_ms"] = 1000 * float(np.percentile(self.latencies, 95))
             prompt = [v for v, w in zip(self.latencies, self.watched) if not w]
             r["watched_share"] = 1.0 - len(prompt) / len(self.latencies)
-            if prompt:  # the decisions made within the attempt's first span (no rest-like start)
+            if prompt:  # the decisions made within the attempt's first span (not watched longer)
                 r["prompt_latency_median_ms"] = 1000 * float(np.median(prompt))
                 r["prompt_latency_p95_ms"] = 1000 * float(np.percentile(prompt, 95))
         r["by_gesture"] = {g: {k: c[k] / max(sum(c.values()), 1) for k in OUTCOMES} for g, c in self.by_gesture.items()}
@@ -181,10 +181,10 @@ class AttemptBench:
         decided = []
         for a in attempts:
             d = self.dec.decide_attempt(a)
-            row = {"myovox": (d.label if d.is_action else None, d.latency_s, d.began_rest_like)}
+            row = {"myovox": (d.label if d.is_action else None, d.latency_s, d.watched_longer)}
             row[FIRST_ONLY] = row["myovox"]
             row[RELIABLE_ONLY] = (d.label if d.is_action and d.label in reliable else None, d.latency_s,
-                                  d.began_rest_like)
+                                  d.watched_longer)
             for name, peer in self.peers.items():
                 v = peer.vote(self.dec.movement(a))  # known once the attempt is over
                 row[name] = (None if v == REST_LABEL else v, a.window_times[-1] - a.burst.onset_time, False)
@@ -315,6 +315,73 @@ def readings_attempts(root, card_path: str, log, n_cal: int = 3) -> dict:
             "confusion": {p: {k: _confusion(t) for k, t in m.items()} for p, m in pooled.items()}}
 
 
+#: The held-out set's shape: each repetition a 2-s file with the movement inside, started from rest.
+CLIP_S, CLIP_LEAD_S = 2.0, 0.3
+
+
+def readings_clips(root, card_path: str, log, n_cal: int = 3) -> dict:
+    """myo_readings cut into the held-out set's shape: every cue becomes a 2-s clip (0.3 s before the cue, then the
+    movement, held past the clip's end), each replayed as a stream of its own with the session's threshold.
+    Calibrated on the first `n_cal` clips of each gesture (raw clips + the rest capture, as `docs/api.md` shows),
+    every later clip of the session is one try. "myovox" is what the app did during the clip (the first of its
+    attempts that acted); "first burst only" decides the clip's first onset alone. The rest file's later 2-s clips
+    are tries that must not act (rest clips acted on, beside)."""
+    dec = load_decoder(card_path)
+    rate = dec.card.rate_hz
+    sessions = myo_readings_sessions(root)
+    clip, lead = int(CLIP_S * rate), int(CLIP_LEAD_S * rate)
+    out: dict = {}
+    for key in sorted(sessions):
+        person, s = key.split("-")
+        files = [read_myo_readings(f) for f in sessions[key]]
+        rest = _rest_capture(files[0], rate)
+        clips: dict[str, list[np.ndarray]] = {}
+        for rec in files[1:]:
+            for cue in cues_of(rec):
+                a = max(0, cue.start - lead)
+                if a + clip <= len(rec.signal):
+                    clips.setdefault(cue.label, []).append(rec.signal[a : a + clip])
+        ex = {g: c[:n_cal] for g, c in clips.items()}
+        ex[REST_LABEL] = _rest_pieces(rest, rate)
+        bench = AttemptBench(dec, rate)
+        try:
+            bench.calibrate(ex, rest, person)
+        except CalibrationError as exc:
+            out.setdefault(f"same session s{s}", {})[person] = {"error": str(exc)}
+            continue
+        tallies = {"myovox": Tally(), FIRST_ONLY: Tally(), "lda ls4 vote": Tally(), "lda hudgins vote": Tally()}
+        for g, cs in clips.items():
+            for c in cs[n_cal:]:
+                atts = dec.attempts(c, rate)
+                if not atts:
+                    for t in tallies.values():
+                        t.add(g, None, False)
+                    continue
+                ds = [dec.decide_attempt(a) for a in atts]
+                acted = [d for d in ds if d.is_action]
+                d = acted[0] if acted else ds[0]
+                tallies["myovox"].add(g, d.label if d.is_action else None, True, d.latency_s, d.watched_longer)
+                tallies[FIRST_ONLY].add(g, ds[0].label if ds[0].is_action else None, True, ds[0].latency_s,
+                                        ds[0].watched_longer)
+                strongest = max(atts, key=lambda a: a.burst.peak)
+                for name, peer in bench.peers.items():
+                    v = peer.vote(dec.movement(strongest))
+                    tallies[name].add(g, None if v == REST_LABEL else v, True)
+        quiet = files[0].signal[len(rest) + int(rate):]  # the rest file after the capture, a second's margin
+        for a in range(0, len(quiet) - clip + 1, clip):
+            atts = dec.attempts(quiet[a : a + clip], rate)
+            acted = any(dec.decide_attempt(x).is_action for x in atts)
+            votes = [bench.peers[n].vote(dec.movement(max(atts, key=lambda x: x.burst.peak))) if atts else REST_LABEL
+                     for n in ("lda ls4 vote", "lda hudgins vote")]
+            for name, t in tallies.items():
+                t.rest_s += CLIP_S
+                if (acted if name in ("myovox", FIRST_ONLY) else votes[name == "lda hudgins vote"] != REST_LABEL):
+                    t.rest_acts += 1
+        out.setdefault(f"same session s{s}", {})[person] = {k: t.result() for k, t in tallies.items()}
+    log(f"  clips: {sum(len(v) for v in out.values())} person-sessions")
+    return out
+
+
 def flexemg_attempts(root, card_path: str, log, n_cal: int = 3) -> dict:
     """flexemg: each trial file holds one movement from rest (its first gesture; the others follow without rest).
     Calibrate on Session 1's first cues per gesture (at most n_cal), test every first cue of Session 2."""
@@ -426,7 +493,7 @@ def markdown(report: dict) -> str:
                        if "latency_median_ms" in pooled else "")
                 if pooled.get("watched_share") and "prompt_latency_median_ms" in pooled:
                     lat += (f" (first span: {pooled['prompt_latency_median_ms']:.0f} / {pooled['prompt_latency_p95_ms']:.0f}; "
-                            f"{100 * pooled['watched_share']:.0f} % after a rest-like start)")
+                            f"{100 * pooled['watched_share']:.0f} % watched past a rest-like or unsure start)")
                 fa_text = f"{fa:.2f} ({pooled.get('release_acts', 0)} release)" if fa is not None else ""
                 name = f"{m} ({pooled.get('attempts', 0)} tries, {row['people']} people)" if m == RELIABLE_ONLY else m
                 lines.append(f"| {name} | " + " | ".join(f"{100 * row[k][0]:.1f} ± {100 * row[k][1]:.1f} %" for k in OUTCOMES)
@@ -437,6 +504,23 @@ def markdown(report: dict) -> str:
                 lines.append("myovox per gesture (pooled): " + "; ".join(
                     f"{g} {100 * v['correct']:.0f} % correct" for g, v in sorted(byg.items())))
             lines.append("")
+    c = report.get("clips")
+    for proto in sorted(c or {}):
+        people = {k: v for k, v in c[proto].items() if "myovox" in v}
+        lines += [f"## myo_readings as 2-s clips (the held-out set's shape): {proto}", "",
+                  f"Calibrated on 3 clips per gesture + the rest capture; every later clip one try ({len(people)} people; "
+                  f"{', '.join(k + ': ' + v['error'] for k, v in c[proto].items() if 'error' in v) or 'none refused'}). "
+                  "Rest clips acted on: 2-s clips of the rest file after the capture.", "",
+                  "| method | correct | wrong | no action | no burst | rest clips acted on |", "|---|---|---|---|---|---|"]
+        for m in ("myovox", FIRST_ONLY, "lda ls4 vote", "lda hudgins vote"):
+            rs = [v[m] for v in people.values()]
+            if not rs:
+                continue
+            acts = sum(r["false_per_10min"] * r["rest_minutes"] / 10 for r in rs if r["false_per_10min"] is not None)
+            clips = sum(r["rest_minutes"] * 60 / CLIP_S for r in rs)
+            lines.append(f"| {m} | " + " | ".join(f"{100 * np.mean([r[k] for r in rs]):.1f} ± {100 * np.std([r[k] for r in rs]):.1f} %"
+                                                 for k in OUTCOMES) + f" | {acts:.0f} of {clips:.0f} |")
+        lines.append("")
     f = report.get("flexemg")
     if f and "pooled" in f:
         lines += ["## flexemg 16 ch (4 x 4 block): Session 1 -> Session 2, first movement of each trial", "",
@@ -449,6 +533,7 @@ def markdown(report: dict) -> str:
 
 def run(root, args, log=print) -> dict:
     report = {"myo_readings": readings_attempts(root, args.model, log)}
+    report["clips"] = readings_clips(root, args.model, log)
     report["flexemg"] = flexemg_attempts(root, args.grid_model, log)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

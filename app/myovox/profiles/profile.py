@@ -61,6 +61,9 @@ class DetectorSettings:
     rest_seconds: float = 3.0
     warmup_ms: float = 500.0  # skipped at the start of the rest capture while the filters settle
     min_channels: int = 1
+    # a dip shorter than bridge_ms inside a burst's first bridge_within_ms does not end it (signal.detector)
+    bridge_ms: float = 0.0
+    bridge_within_ms: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,8 @@ _BOUNDS = {
     ("detector", "rest_seconds"): (0.5, 60.0),
     ("detector", "warmup_ms"): (0.0, 5000.0),
     ("detector", "min_channels"): (1, 256),
+    ("detector", "bridge_ms"): (0.0, 1000.0),
+    ("detector", "bridge_within_ms"): (0.0, 10000.0),
     ("window", "decision_ms"): (50.0, 2000.0),
     ("window", "pre_onset_ms"): (0.0, 1000.0),
     ("window", "attempt_step_ms"): (5.0, 1000.0),
@@ -249,6 +254,8 @@ def parse_profile(data: dict, key: str, where: str) -> DeviceProfile:
         rest_seconds=r.get("detector", "rest_seconds", float, 3.0),
         warmup_ms=r.get("detector", "warmup_ms", float, 500.0),
         min_channels=r.get("detector", "min_channels", int, 1),
+        bridge_ms=r.get("detector", "bridge_ms", float, 0.0),
+        bridge_within_ms=r.get("detector", "bridge_within_ms", float, 0.0),
     )
     if det.min_channels > channels:
         raise r.error("detector", "min_channels", f"{det.min_channels} exceeds the {channels} channels of this device")

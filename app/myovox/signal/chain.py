@@ -97,6 +97,8 @@ class SignalChain:
             self.profile.samples(det.min_duration_ms),
             self.profile.samples(det.refractory_ms) if det.refractory_ms else 0,
             det.min_channels,
+            self.profile.samples(det.bridge_ms) if det.bridge_ms else 0,
+            self.profile.samples(det.bridge_within_ms) if det.bridge_within_ms else 0,
         )
 
     def recapture_rest(self) -> None:

@@ -47,12 +47,21 @@ class BurstDetector:
     off-threshold, and no new burst may start for `refractory_samples` after an end. After that the
     detector re-arms only once the envelope is below the off-threshold: activity that merely
     outlasts the refractory period is not a new onset, and a window locked to it would hold no onset.
+
+    A movement often starts with a short dip: a twitch of anticipation or the first muscle settling, a pause,
+    then the movement itself. Ended at that dip, the burst would lose the movement (it outlasts the refractory
+    period, so it is no new onset either). So a confirmed burst younger than `bridge_within_samples` ends only
+    once it has stayed below the off-threshold for `bridge_samples`; a shorter dip is bridged (its samples do
+    not count to the burst's peak or channels). `bridge_samples = 0` ends every burst at its first dip.
     """
 
     IDLE, CANDIDATE, ACTIVE = 0, 1, 2
 
-    def __init__(self, threshold: Threshold, min_samples: int, refractory_samples: int, min_channels: int = 1):
+    def __init__(self, threshold: Threshold, min_samples: int, refractory_samples: int, min_channels: int = 1,
+                 bridge_samples: int = 0, bridge_within_samples: int = 0):
         self.threshold = threshold
+        self.bridge_samples = max(0, int(bridge_samples))
+        self.bridge_within_samples = max(0, int(bridge_within_samples))
         self.min_samples = max(1, int(min_samples))
         self.refractory_samples = max(0, int(refractory_samples))
         self.min_channels = max(1, int(min_channels))
@@ -69,6 +78,8 @@ class BurstDetector:
         self._refractory_until = 0
         self._armed = False  # a stream that starts mid-contraction must relax once first
         self._burst: Burst | None = None
+        self._quiet_since = -1  # where an active burst dropped below the off-level, while that dip may be bridged
+        self._quiet_time = 0.0
 
     @property
     def active(self) -> bool:
@@ -116,6 +127,18 @@ class BurstDetector:
                 self._channels[:] = False
                 pos = i
                 continue
+            if self._quiet_since >= 0:  # inside a dip of an active burst: bridged, or the burst's end
+                limit = self._quiet_since + self.bridge_samples - first_index  # where the dip has lasted long enough
+                ups = np.flatnonzero(above_off[pos : max(pos, min(limit, n))])
+                if ups.size:
+                    self._quiet_since = -1
+                    pos += int(ups[0])
+                elif limit <= n:
+                    self._end(events, self._quiet_since, self._quiet_time)
+                    pos = max(pos, limit)
+                    continue
+                else:
+                    break
             # CANDIDATE or ACTIVE: run until the envelope drops below the off-threshold
             drops = np.flatnonzero(~above_off[pos:])
             end = pos + int(drops[0]) if drops.size else n
@@ -139,17 +162,25 @@ class BurstDetector:
             if end >= n:
                 break
             # dropped below the off-threshold at local index `end`
-            if self.state == self.ACTIVE:
-                events.append(BurstEnd(
-                    onset_index=self._onset,
-                    onset_time=self._onset_time,
-                    offset_index=first_index + end,
-                    offset_time=float(times[end]),
-                    peak=self._peak,
-                    channels=tuple(int(ch) for ch in np.flatnonzero(self._channels)),
-                ))
-                self._refractory_until = first_index + end + self.refractory_samples
-                self._armed = False
-            self.state = self.IDLE  # a candidate shorter than the minimum duration is dropped silently
             pos = end
+            if self.state == self.ACTIVE:
+                if self.bridge_samples and first_index + end - self._onset < self.bridge_within_samples:
+                    self._quiet_since, self._quiet_time = first_index + end, float(times[end])
+                    continue  # a young burst's dip: bridged if the envelope rises again in time
+                self._end(events, first_index + end, float(times[end]))
+            self.state = self.IDLE  # a candidate shorter than the minimum duration is dropped silently
         return events
+
+    def _end(self, events: list, offset_index: int, offset_time: float) -> None:
+        events.append(BurstEnd(
+            onset_index=self._onset,
+            onset_time=self._onset_time,
+            offset_index=offset_index,
+            offset_time=offset_time,
+            peak=self._peak,
+            channels=tuple(int(ch) for ch in np.flatnonzero(self._channels)),
+        ))
+        self._refractory_until = offset_index + self.refractory_samples
+        self._armed = False
+        self._quiet_since = -1
+        self.state = self.IDLE

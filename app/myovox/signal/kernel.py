@@ -40,12 +40,14 @@ _IDLE, _CANDIDATE, _ACTIVE = BurstDetector.IDLE, BurstDetector.CANDIDATE, BurstD
 _BURST, _BURST_END = 1, 2
 # Detector state in two flat arrays, so a call passes few arguments (numba checks each one's type per call).
 # ints: header, then the channels that crossed the on-threshold (0/1) in the current burst
-_I_STATE, _I_ONSET, _I_REFRACTORY_UNTIL, _I_ARMED, _I_MIN_SAMPLES, _I_REFRACTORY, _I_MIN_CHANNELS = range(7)
-_I_HEADER = 8
+(_I_STATE, _I_ONSET, _I_REFRACTORY_UNTIL, _I_ARMED, _I_MIN_SAMPLES, _I_REFRACTORY, _I_MIN_CHANNELS, _I_QUIET_SINCE,
+ _I_BRIDGE, _I_BRIDGE_WITHIN) = range(10)
+_I_HEADER = 10
 # floats: header, then baseline, spread and off-level per channel
-_F_ONSET_TIME, _F_PEAK, _F_K = range(3)
+_F_ONSET_TIME, _F_PEAK, _F_K, _F_QUIET_TIME = range(4)
 _F_HEADER = 4
-# one row per event: kind, onset index, confirmed/offset index, its local sample, then the channel flags
+# one row per event: kind, onset index, confirmed/offset index, its local sample, then the channel flags;
+# its floats: onset time, peak, the event's own time (an offset may lie in an earlier chunk)
 _E_HEADER = 4
 
 if numba is not None:
@@ -134,7 +136,7 @@ if numba is not None:
         return count >= min_channels
 
     @_jit
-    def _emit(ev, evf, m, kind, index, local, ist, fs, ch):
+    def _emit(ev, evf, m, kind, index, local, when, ist, fs, ch):
         ev[m, 0] = kind
         ev[m, 1] = ist[_I_ONSET]
         ev[m, 2] = index
@@ -143,6 +145,7 @@ if numba is not None:
             ev[m, _E_HEADER + c] = ist[_I_HEADER + c]
         evf[m, 0] = fs[_F_ONSET_TIME]
         evf[m, 1] = fs[_F_PEAK]
+        evf[m, 2] = when
         return m + 1
 
     @_jit
@@ -187,6 +190,21 @@ if numba is not None:
                     ist[_I_HEADER + c] = 0
                 pos = start
                 continue
+            if ist[_I_QUIET_SINCE] >= 0:  # inside a dip of an active burst: bridged, or the burst's end
+                limit = ist[_I_QUIET_SINCE] + ist[_I_BRIDGE] - first_index
+                up = pos
+                while up < min(limit, n) and not _above(env, up, fs, ch, min_channels):
+                    up += 1
+                if up < min(limit, n):
+                    ist[_I_QUIET_SINCE] = -1
+                    pos = up
+                elif limit <= n:
+                    m = _end(ev, evf, m, ist[_I_QUIET_SINCE], max(0, ist[_I_QUIET_SINCE] - first_index),
+                             fs[_F_QUIET_TIME], ist, fs, ch)
+                    pos = max(pos, limit)
+                    continue
+                else:
+                    break
             # CANDIDATE or ACTIVE: run until the envelope drops below the off-threshold
             end = pos
             while end < n and _above(env, end, fs, ch, min_channels):
@@ -206,16 +224,28 @@ if numba is not None:
                 confirm = ist[_I_ONSET] + ist[_I_MIN_SAMPLES] - first_index
                 if confirm < end:
                     c0 = max(confirm, 0)
-                    m = _emit(ev, evf, m, _BURST, first_index + c0, c0, ist, fs, ch)
+                    m = _emit(ev, evf, m, _BURST, first_index + c0, c0, times[c0], ist, fs, ch)
                     ist[_I_STATE] = _ACTIVE
             if end >= n:
                 break
-            if ist[_I_STATE] == _ACTIVE:
-                m = _emit(ev, evf, m, _BURST_END, first_index + end, end, ist, fs, ch)
-                ist[_I_REFRACTORY_UNTIL] = first_index + end + ist[_I_REFRACTORY]
-                ist[_I_ARMED] = 0
-            ist[_I_STATE] = _IDLE
             pos = end
+            if ist[_I_STATE] == _ACTIVE:
+                if ist[_I_BRIDGE] > 0 and first_index + end - ist[_I_ONSET] < ist[_I_BRIDGE_WITHIN]:
+                    ist[_I_QUIET_SINCE] = first_index + end
+                    fs[_F_QUIET_TIME] = times[end]
+                    continue  # a young burst's dip: bridged if the envelope rises again in time
+                m = _end(ev, evf, m, first_index + end, end, times[end], ist, fs, ch)
+            ist[_I_STATE] = _IDLE
+        return m
+
+    @_jit
+    def _end(ev, evf, m, index, local, when, ist, fs, ch):
+        """`BurstDetector._end`: the burst's end event at `index`, then the refractory period, disarmed, idle."""
+        m = _emit(ev, evf, m, _BURST_END, index, local, when, ist, fs, ch)
+        ist[_I_REFRACTORY_UNTIL] = index + ist[_I_REFRACTORY]
+        ist[_I_ARMED] = 0
+        ist[_I_QUIET_SINCE] = -1
+        ist[_I_STATE] = _IDLE
         return m
 
     @_jit
@@ -272,14 +302,14 @@ if numba is not None:
         return _detect(env, env.shape[0], times, first_index, ist, fs, ev, evf)
 
 
-def _events(ev: np.ndarray, evf: np.ndarray, m: int, times: np.ndarray) -> list:
+def _events(ev: np.ndarray, evf: np.ndarray, m: int) -> list:
     """Burst / BurstEnd objects from the kernel's event rows (Python ints and floats, as the reference makes)."""
     out = []
-    for row, (onset_time, peak) in zip(ev[:m].tolist(), evf[:m].tolist()):
+    for row, (onset_time, peak, when) in zip(ev[:m].tolist(), evf[:m].tolist()):
         kind, onset, index, local = row[:_E_HEADER]
         channels = tuple(c for c, hit in enumerate(row[_E_HEADER:]) if hit)
         cls = Burst if kind == _BURST else BurstEnd
-        out.append(cls(onset, onset_time, index, float(times[local]), peak, channels))
+        out.append(cls(onset, onset_time, index, when, peak, channels))
     return out
 
 
@@ -402,7 +432,7 @@ class FusedStages:
         out = self._out
         if not m:
             return out[0, :n], out[1, :n], []
-        return out[0, :n], out[1, :n], _events(detector._ev, detector._evf, m, times)
+        return out[0, :n], out[1, :n], _events(detector._ev, detector._evf, m)
 
     def run_into(self, ring: RingBuffer, x: np.ndarray, times: np.ndarray, first_index: int,
                  detector: KernelBurstDetector | None, raw: RingBuffer | None = None, guard: SampleGuard | None = None,
@@ -435,7 +465,7 @@ class FusedStages:
             m = raw.write_through_pair(ring, n, _chunk, x, times, first_index, *self._tail)
         if m < 0:
             return None
-        return _events(detector._ev, detector._evf, m, times) if m else []
+        return _events(detector._ev, detector._evf, m) if m else []
 
     def envelope(self, n: int) -> np.ndarray:
         """The last chunk's envelope (a view the next call overwrites)."""
@@ -460,7 +490,7 @@ _NO_TIMES = np.zeros(1)
 _NO_DET_I = np.zeros(_I_HEADER, dtype=np.int64)
 _NO_DET_F = np.zeros(_F_HEADER)
 _NO_EV = np.zeros((1, _E_HEADER), dtype=np.int64)
-_NO_EVF = np.zeros((1, 2))
+_NO_EVF = np.zeros((1, 3))
 _NO_LAST = np.zeros(1)
 
 
@@ -485,24 +515,28 @@ class KernelBurstDetector(BurstDetector):
     _onset = _state_field("_ist", _I_ONSET, int)
     _refractory_until = _state_field("_ist", _I_REFRACTORY_UNTIL, int)
     _armed = _state_field("_ist", _I_ARMED, bool)
+    _quiet_since = _state_field("_ist", _I_QUIET_SINCE, int)
+    _quiet_time = _state_field("_fs", _F_QUIET_TIME, float)
     _onset_time = _state_field("_fs", _F_ONSET_TIME, float)
     _peak = _state_field("_fs", _F_PEAK, float)
 
     def __init__(self, threshold: Threshold, min_samples: int, refractory_samples: int, min_channels: int = 1,
-                 _check: bool = True):
+                 bridge_samples: int = 0, bridge_within_samples: int = 0, _check: bool = True):
         if _check and not fused_available():
             raise RuntimeError("the numba signal kernel is not available")
         ch = len(threshold.baseline)
         self._ist = np.zeros(_I_HEADER + ch, dtype=np.int64)
         self._fs = np.zeros(_F_HEADER + 3 * ch)
-        super().__init__(threshold, min_samples, refractory_samples, min_channels)
+        super().__init__(threshold, min_samples, refractory_samples, min_channels, bridge_samples, bridge_within_samples)
         self._ist[_I_MIN_SAMPLES] = self.min_samples
+        self._ist[_I_BRIDGE] = self.bridge_samples
+        self._ist[_I_BRIDGE_WITHIN] = self.bridge_within_samples
         self._ist[_I_REFRACTORY] = self.refractory_samples
         self._ist[_I_MIN_CHANNELS] = self.min_channels
         self._fs[_F_K] = threshold.k
         self._fs[_F_HEADER:] = np.concatenate([self._base, self._spread, self._off_level])
         self._ev = np.zeros((0, _E_HEADER + ch), dtype=np.int64)
-        self._evf = np.zeros((0, 2))
+        self._evf = np.zeros((0, 3))
 
     @property
     def _channels(self) -> np.ndarray:
@@ -516,7 +550,7 @@ class KernelBurstDetector(BurstDetector):
         need = 2 * n + 4  # each burst holds at least one sample and makes at most two events
         if self._ev.shape[0] < need:
             self._ev = np.zeros((need, self._ev.shape[1]), dtype=np.int64)
-            self._evf = np.zeros((need, 2))
+            self._evf = np.zeros((need, 3))
         return self._ev, self._evf
 
     def process(self, env: np.ndarray, first_index: int, times: np.ndarray) -> list:
@@ -528,7 +562,7 @@ class KernelBurstDetector(BurstDetector):
             return []
         ev, evf = self._buffers(env.shape[0])
         m = _detect_only(env, times, int(first_index), self._ist, self._fs, ev, evf)
-        events = _events(ev, evf, m, times) if m else []
+        events = _events(ev, evf, m) if m else []
         for e in events:
             if isinstance(e, Burst):
                 self._burst = e

@@ -122,6 +122,8 @@ class CaregiverPanel(QWidget):
         when = f"{1000 * decision.latency_s:.0f} ms after onset, {decision.windows} window{'s' * (decision.windows != 1)}"
         if decision.began_rest_like:
             when += "; the burst began rest-like, so it was watched longer"
+        elif decision.watched_longer:
+            when += "; the burst began unsure, so it was watched longer"
         if decision.is_action:
             self.decision.setText(f"decision: {decision.label} ({decision.confidence:.2f}), {when}")
         elif decision.top == REST_LABEL or decision.label == REST_LABEL:
