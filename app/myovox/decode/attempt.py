@@ -47,6 +47,11 @@ EARLY_COST = 4.0
 #: Fitting alpha per patient on their own held-out repetitions (by likelihood, or by the same cost) was tried and
 #: lost: 59 % and 66 % correct on session 1, because 2-of-3-repetition folds are far more pessimistic than the
 #: 3-repetition head the patient then uses. The per-window temperature stays fitted per patient.
+#: Retried 2026-12-07 (with the early-dip bridge and the unsure watch), session 1 only, stream and 2-s clips together:
+#: alpha 0.25 (= step / window: each sample of the overlapping windows counted once) gave the lowest stated cost
+#: (wrong 4.8 -> 1.0 %, same correct), but moved the median latency from 245 to 345 ms (target 300), and on the
+#: sessions seen after it the next-session quick check fell from 92.0 / 86.8 to 78.3 / 72.3 % correct (most became
+#: "no action": yesterday's rule with flattened evidence). Not kept (docs/notes/issue-12.md, session 7).
 EVIDENCE_SCALE = 1.0
 
 
