@@ -201,6 +201,36 @@ def test_split_picks_groups_of_near_equal_mass_and_back_returns_to_the_root(sugg
     assert m.state.path == () and m.message != ""  # back at the root, the message unchanged
 
 
+def test_back_returns_to_the_node_where_the_misread_pick_was_made(suggester):
+    """A wrong group costs the walk to BACK and one pick again, not the whole path from the root: BACK leads
+    to the node before the pick that preceded the walk (the walk is the run of last-group picks)."""
+    m, _ = build("split2", prediction="off")  # letters only: a deep tree
+    for a in pick(m, B.LETTER, "t"):
+        act(m, a, suggester)
+    act(m, "group1", suggester)
+    act(m, "group1", suggester)  # say this second pick was a misread
+    assert m.state.path == (0, 0)
+    while True:  # walk to BACK: the last gesture again and again
+        before = m.state.path
+        act(m, "group2", suggester)
+        if len(m.state.path) <= len(before):
+            break
+    assert m.state.path == (0,) and m.message == "t"  # where the misread pick was made, nothing changed
+    assert M._back_from((1, 1, 1), 2) == () and M._back_from((0, 1, 0, 2, 2), 3) == (0, 1)
+
+
+def test_the_tree_asks_for_as_many_words_as_it_offers(suggester):
+    m, _ = build("split2")
+    asked = []
+    for a in pick(m, B.LETTER, "t"):
+        asked += [o for o in act(m, a) if isinstance(o, RequestSuggestions)]
+    assert [o.n for o in asked] == [m.model.words] and m.model.words > 5
+    many = tuple(Candidate(f"t{'a' * i}", 1.0 - i / 100, "ngram") for i in range(1, m.model.words + 3))
+    m.handle(SuggestionsReady(asked[0].request_id, many, m.state.now))
+    words = [c.value for c, _ in m.state.items if c.kind == B.CANDIDATE]
+    assert len(words) == m.model.words == len(m.model.word_mass[0]) == len(m.model.word_mass_model[0])
+
+
 def test_likely_scan_lights_the_likeliest_first_and_selects_what_was_lit_when_the_burst_began(suggester):
     m, _ = build("likely")
     first = m.current_groups()[0]

@@ -60,14 +60,32 @@ class MassModel:
     """How the ranks the language layer gives become the masses the tree is cut by (it answers with
     orders, not calibrated probabilities). Chosen with `myovox simulate` (see the README)."""
 
+    #: how many word candidates the tree offers (asked of the language layer with the request; the tree
+    #: holds them all, likeliest first, so more words cost nothing until they are wanted)
+    words: int = 20
     #: the word candidates, best first, by how many letters of the word are typed (0, 1, 2, 3+): how often
-    #: the wanted word had that rank, measured on the starter phrases by `bench/mass_calibration.py`
-    word_mass: tuple[tuple[float, ...], ...] = ((0.225, 0.124, 0.060, 0.040, 0.038), (0.431, 0.138, 0.056, 0.035, 0.010),
-                                                (0.546, 0.101, 0.067, 0.021, 0.032), (0.798, 0.087, 0.029, 0.012, 0.012))
-    #: the same with the LLM ranking the words (prediction "phrases"; `--llm 40`: 40 of the phrases; a rank
-    #: never right there keeps 0.005, so its word stays within reach)
-    word_mass_model: tuple[tuple[float, ...], ...] = ((0.331, 0.129, 0.202, 0.028, 0.028), (0.742, 0.129, 0.032, 0.005, 0.006),
-                                                      (0.872, 0.040, 0.024, 0.005, 0.016), (0.914, 0.038, 0.005, 0.005, 0.005))
+    #: the wanted word had that rank, measured on the starter phrases by `bench/mass_calibration.py --n 20`
+    #: (a rank never right there keeps 0.003, so its word stays within reach)
+    word_mass: tuple[tuple[float, ...], ...] = (
+        (0.225, 0.124, 0.060, 0.040, 0.038, 0.014, 0.015, 0.011, 0.005, 0.018, 0.009, 0.015, 0.011, 0.006, 0.005,
+         0.006, 0.006, 0.005, 0.006, 0.003),
+        (0.431, 0.138, 0.056, 0.035, 0.010, 0.012, 0.005, 0.014, 0.012, 0.010, 0.012, 0.009, 0.005, 0.016, 0.007,
+         0.003, 0.003, 0.003, 0.003, 0.003),
+        (0.546, 0.101, 0.067, 0.021, 0.034, 0.007, 0.009, 0.014, 0.021, 0.016, 0.016, 0.007, 0.009, 0.011, 0.003,
+         0.009, 0.005, 0.003, 0.003, 0.009),
+        (0.798, 0.087, 0.029, 0.012, 0.012, 0.012, 0.003, 0.003, 0.003, 0.003, 0.003, 0.004, 0.003, 0.003, 0.003,
+         0.003, 0.003, 0.003, 0.003, 0.003))
+    #: the same with the LLM ranking the words (prediction "phrases"; `--llm 40 --n 20`: 40 of the phrases; a
+    #: rank of the first five never right there keeps 0.005, a later one 0.003, so its word stays within reach)
+    word_mass_model: tuple[tuple[float, ...], ...] = (
+        (0.331, 0.129, 0.202, 0.028, 0.028, 0.003, 0.011, 0.017, 0.003, 0.003, 0.006, 0.011, 0.017, 0.003, 0.011,
+         0.006, 0.003, 0.003, 0.006, 0.003),
+        (0.742, 0.129, 0.032, 0.005, 0.006, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.006, 0.006, 0.003, 0.003,
+         0.003, 0.003, 0.003, 0.003, 0.003),
+        (0.872, 0.040, 0.024, 0.005, 0.016, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.016,
+         0.003, 0.003, 0.003, 0.003, 0.003),
+        (0.914, 0.038, 0.005, 0.005, 0.005, 0.003, 0.005, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003,
+         0.003, 0.003, 0.003, 0.003, 0.003))
     letter_ratio: float = 0.85  # each next letter has this share of the one before it (measured likewise)...
     letter_floor: float = 0.05  # ...mixed with this much of an even spread (no letter is ever far out of reach)
     undo_mass: float = 0.06  # after an edit: the chance it was a mistake
@@ -360,7 +378,10 @@ class MassSpeller(TakesEvents):
         t = s.now
         c = s.content
         kind = cell.kind
-        if kind in (BACK, NO):
+        if kind == BACK:  # up to where the pick that may have been misread was made (the root: its latest answer)
+            up = _back_from(s.path, self.k)
+            return self._stay(self._restart(replace(s, path=up), root=not up))
+        if kind == NO:
             return self._stay(self._restart(s))
         if kind == B.HELP and not self.scanning:
             return self._open(s, "help", [Selected(ASK_HELP, "", t)])
@@ -413,7 +434,7 @@ class MassSpeller(TakesEvents):
         out = []
         if self.config.prediction != "off":
             rid = s.next_request_id
-            out.append(RequestSuggestions(rid, "words", s.content.message, s.conversation, s.now))
+            out.append(RequestSuggestions(rid, "words", s.content.message, s.conversation, s.now, self.model.words))
             s = replace(s, request_id=rid, next_request_id=rid + 1)
         self.state = self._restart(s)
         return out
@@ -428,7 +449,7 @@ class MassSpeller(TakesEvents):
             if text and " " not in text and text.lower() not in seen:
                 seen.add(text.lower())
                 fresh.append(Choice(text, "words", cand.source))
-        s = replace(s, choices=tuple(fresh[: self.config.max_candidates]), letter_order=ev.letters or s.letter_order,
+        s = replace(s, choices=tuple(fresh[: self.model.words]), letter_order=ev.letters or s.letter_order,
                     request_id=0, now=max(s.now, ev.time))
         if s.path or s.confirm:
             return self._stay(s)  # the patient is inside the tree: the answer waits for the root
@@ -440,6 +461,16 @@ class MassSpeller(TakesEvents):
                         advance_due=(max(s.highlight_since, ev.time) + self._dwell(0)) if self.scanning else None)
         self.state = s
         return []
+
+
+def _back_from(path: tuple[int, ...], k: int) -> tuple[int, ...]:
+    """Where BACK leads: BACK is the last item of the last group, so the picks that walked to it are the
+    trailing run of last-group picks; the pick before that run is the one that may have been misread.
+    Back to the node where that pick was made (never below the root)."""
+    i = len(path)
+    while i > 0 and path[i - 1] == k - 1:
+        i -= 1
+    return path[: max(0, i - 1)]
 
 
 def mass_state_with_message(config, message: str) -> MassState:

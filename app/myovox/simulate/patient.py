@@ -122,7 +122,7 @@ class CachingSuggester:
             if req.task == "groups":
                 out = self.inner.read_groups(query[0], query[1], context=req.context, n=self.n)
             elif req.task == "words":
-                out = self.inner.predict_words(query, n=self.n)
+                out = self.inner.predict_words(query, n=max(self.n, req.n))
             elif req.task == "abbreviation":
                 out = self.inner.expand_abbreviation(query, context=req.context, n=self.n)
             else:
@@ -134,7 +134,7 @@ class CachingSuggester:
     @staticmethod
     def _key(req: RequestSuggestions) -> tuple:
         query = tuple(req.query) if isinstance(req.query, tuple) else req.query
-        return (req.task, query, tuple(req.context))
+        return (req.task, query, tuple(req.context), req.n)
 
     def letters(self, req: RequestSuggestions) -> str:
         """The next-letter order that comes with a "words" answer (the n-gram's, for the words the answer
@@ -278,7 +278,9 @@ class Patient:
             return fix
         if typed.strip() == target:
             return Goal(B.SPEAK)
-        cand = self._best_candidate(target, len(typed.strip()) + 1, m)
+        # a candidate is worth more than one letter on a board; in the mass modes every item is one selection,
+        # so a word shown whole beats typing its letters and the space (the tree prices it by its mass)
+        cand = self._best_candidate(target, len(typed.strip()) + (self.mode not in (LIKELY, SPLIT)), m)
         if cand is not None:
             return cand
         return self._next_char(target, typed)
