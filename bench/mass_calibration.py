@@ -43,6 +43,8 @@ def main() -> int:
         train = [p for i, p in enumerate(phrases) if i % 4 != fold]
         sugg = LanguageSuggester(PhraseMemory(train, None), NGramModel(prior=prior).train(train), backend,
                                   deadline_s=60.0)
+        if "--llm-slots" in sys.argv:
+            sugg.llm_word_slots = int(sys.argv[sys.argv.index("--llm-slots") + 1])
         for phrase in test:
             target = normalise(phrase)
             typed = ""

@@ -158,6 +158,7 @@ class MassState:
     advance_due: float | None = None
     previous: tuple | None = None  # likely: (items, path, confirm, lit) lit before the last move
     previous_since: float = 0.0
+    held: bool = False  # likely: the group lit was held once for a burst the decoder could not read
 
     @property
     def speak_armed(self) -> bool:
@@ -323,7 +324,7 @@ class MassSpeller(TakesEvents):
                     if cycles >= self.config.timing.cycles_before_exit:
                         path, confirm, cycles = (), "", 0  # nobody chose: back to the root
             moved = self._at_root_if(replace(s, lit=lit, cycles=cycles, path=path, confirm=confirm))
-            s = replace(moved, previous=(s.items, s.path, s.confirm, s.lit), previous_since=s.highlight_since,
+            s = replace(moved, held=False, previous=(s.items, s.path, s.confirm, s.lit), previous_since=s.highlight_since,
                         highlight_since=since, advance_due=since + self._dwell(moved.lit))
         self.state = s
         return []
@@ -337,6 +338,8 @@ class MassSpeller(TakesEvents):
 
     def _decision(self, d: GestureDecision) -> list:
         if not d.is_action:
+            if self.scanning and d.label is None:
+                return self._hold(d)
             return []
         role = self.config.roles.get(d.label)
         s = replace(self.state, now=max(self.state.now, d.time))
@@ -352,6 +355,15 @@ class MassSpeller(TakesEvents):
         if role not in GROUP_ROLES[: self.k]:
             return self._stay(s)
         return self._pick(s, GROUP_ROLES.index(role))
+
+    def _hold(self, d: GestureDecision) -> list:
+        """likely: a burst the decoder could not read (no action, not rest) keeps the group lit when it began
+        lit for one more first dwell, once per lighting, so the patient tries again at once instead of waiting a
+        whole pass for it to come round (nothing is selected: the burst is not read as anything)."""
+        s = replace(self.state, now=max(self.state.now, d.time))
+        if s.held or s.advance_due is None or d.time < s.highlight_since:
+            return self._stay(s)  # held once already, or the burst began on a group no longer lit
+        return self._stay(replace(s, held=True, advance_due=max(s.advance_due, s.now + self._dwell(0))))
 
     def _stay(self, s: MassState) -> list:
         self.state = s
@@ -371,7 +383,7 @@ class MassSpeller(TakesEvents):
         if root:
             s = self._at_root_if(replace(s, path=(), confirm=""))
         due = s.now + self._dwell(0) if self.scanning else None
-        return replace(s, lit=0, cycles=0, highlight_since=s.now, advance_due=due, previous=None)
+        return replace(s, lit=0, cycles=0, highlight_since=s.now, advance_due=due, previous=None, held=False)
 
     # -- what an item does ------------------------------------------------------------------------
     def _activate(self, s: MassState, cell: B.Cell) -> list:
@@ -457,7 +469,7 @@ class MassSpeller(TakesEvents):
         if items != s.items:
             # the root changes under the patient: a burst begun before this means what was lit then
             s = replace(s, items=items, previous=(s.items, s.path, s.confirm, s.lit), previous_since=s.highlight_since,
-                        lit=0, cycles=0, highlight_since=max(s.highlight_since, ev.time),
+                        lit=0, cycles=0, held=False, highlight_since=max(s.highlight_since, ev.time),
                         advance_due=(max(s.highlight_since, ev.time) + self._dwell(0)) if self.scanning else None)
         self.state = s
         return []
