@@ -219,29 +219,6 @@ def test_back_returns_to_the_node_where_the_misread_pick_was_made(suggester):
     assert M._back_from((1, 1, 1), 2) == () and M._back_from((0, 1, 0, 2, 2), 3) == (0, 1)
 
 
-def test_the_tree_asks_for_as_many_words_as_it_offers(suggester):
-    m, _ = build("split2")
-    asked = []
-    for a in pick(m, B.LETTER, "t"):
-        asked += [o for o in act(m, a) if isinstance(o, RequestSuggestions)]
-    assert [o.n for o in asked] == [m.model.words] and m.model.words > 5
-    many = tuple(Candidate(f"t{'a' * i}", 1.0 - i / 100, "ngram") for i in range(1, m.model.words + 3))
-    m.handle(SuggestionsReady(asked[0].request_id, many, m.state.now))
-    words = [c.value for c, _ in m.state.items if c.kind == B.CANDIDATE]
-    assert len(words) == m.model.words == len(m.model.word_mass[0]) == len(m.model.word_mass_model[0])
-
-
-def test_likely_scan_lights_the_likeliest_first_and_selects_what_was_lit_when_the_burst_began(suggester):
-    m, _ = build("likely")
-    first = m.current_groups()[0]
-    assert first[0][0] == m.state.items[0][0]  # the likeliest item is in the first group lit
-    lit_since = m.state.highlight_since
-    act(m, "tick")  # the scan moves on to the second group...
-    assert m.state.lit == 1
-    late = m.handle(GestureDecision("pinch", 0.9, lit_since + 0.1))  # ...but this burst began on the first
-    assert m.state.path == (0,) or any(isinstance(o, Selected) for o in late)
-
-
 def test_likely_holds_the_group_lit_once_for_a_burst_the_decoder_could_not_read(suggester):
     """A missed burst would cost a whole pass of the scan; an unsure one (no action, not rest) keeps the group it
     began on lit for another first dwell, once, and selects nothing."""

@@ -162,7 +162,7 @@ class BedsideSession:
         elif req.task == "groups":  # the ambiguous keyboard: (text before the word, the word's keys)
             cands = s.read_groups(req.query[0], req.query[1], context=list(req.context))
         else:
-            cands = s.predict_words(str(req.query), n=req.n, context=list(req.context))
+            cands = s.predict_words(str(req.query), context=list(req.context))
         letters = next_letters(s, str(req.query), cands) if req.task == "words" else ""
         return SuggestionsReady(req.request_id, tuple(cands), time=self.clock(), letters=letters)
 

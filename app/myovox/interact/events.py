@@ -53,15 +53,13 @@ class MessageChanged:
 
 @dataclass(frozen=True)
 class RequestSuggestions:
-    """Ask the language layer. `task` is "phrases" (tile labels), "abbreviation" or "words"; `n`: how many
-    candidates (the mass modes ask for more words than a board row holds: their tree holds them all)."""
+    """Ask the language layer. `task` is "phrases" (tile labels), "abbreviation" or "words"."""
 
     request_id: int
     task: str
     query: tuple[str, ...] | str
     context: tuple[str, ...]
     time: float
-    n: int = 5
 
 
 @dataclass(frozen=True)

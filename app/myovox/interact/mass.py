@@ -9,14 +9,18 @@ wanted (`MassModel`), CALL FOR HELP last. A node's items are cut into contiguous
 - split (2-3 gestures, roles group1..group3): as many groups as gestures, of near-equal mass; each
   gesture picks its group ("this half / the other half", or a third). A likely word is one or two
   gestures, a letter the language layer ranks low a few more: about one bit a gesture with two.
-  Below the root every node also holds BACK (to the root, nothing changed) as the last item of its
-  last group, so a wrong pick costs a few gestures (the last gesture, repeated) and never a selection.
+  Below the root every node also holds BACK (nothing changed) as the last item of its last group, so a
+  wrong pick costs a few gestures (the last gesture, repeated) and never a selection. BACK leads to the
+  node where the pick before that run of last gestures was made (the pick that may have been misread),
+  not to the root, so the picks before it are not made again (`_back_from`).
 - likely (1 gesture, role select): the groups are lit in turn, the first one holding about half the
   mass, the next half of the rest and so on (the code that is optimal when waiting one scan period
   costs as much as a burst), so the likeliest word is lit first, for `first_dwell` periods; a burst
   picks the group that was lit when the burst began (as in `scan`). CALL FOR HELP is a group of its
   own, the last one of the root; a node nobody picks from in `cycles_before_exit` passes returns to the
-  root by itself.
+  root by itself. A burst the decoder could not read (no action, not rest) keeps the group it began on lit
+  for another `first_dwell`, once, so the patient tries again at once instead of waiting a whole pass
+  (it selects nothing).
 
 Safety (proved over every reachable state by the exhaustive walks in tests/interact/test_mass.py):
 - CALL FOR HELP within 2 selections from every state (a selection = a gesture that activates an item;
@@ -60,32 +64,15 @@ class MassModel:
     """How the ranks the language layer gives become the masses the tree is cut by (it answers with
     orders, not calibrated probabilities). Chosen with `myovox simulate` (see the README)."""
 
-    #: how many word candidates the tree offers (asked of the language layer with the request; the tree
-    #: holds them all, likeliest first, so more words cost nothing until they are wanted)
-    words: int = 20
     #: the word candidates, best first, by how many letters of the word are typed (0, 1, 2, 3+): how often
-    #: the wanted word had that rank, measured on the starter phrases by `bench/mass_calibration.py --n 20`
-    #: (a rank never right there keeps 0.003, so its word stays within reach)
-    word_mass: tuple[tuple[float, ...], ...] = (
-        (0.225, 0.124, 0.060, 0.040, 0.038, 0.014, 0.015, 0.011, 0.005, 0.018, 0.009, 0.015, 0.011, 0.006, 0.005,
-         0.006, 0.006, 0.005, 0.006, 0.003),
-        (0.431, 0.138, 0.056, 0.035, 0.010, 0.012, 0.005, 0.014, 0.012, 0.010, 0.012, 0.009, 0.005, 0.016, 0.007,
-         0.003, 0.003, 0.003, 0.003, 0.003),
-        (0.546, 0.101, 0.067, 0.021, 0.034, 0.007, 0.009, 0.014, 0.021, 0.016, 0.016, 0.007, 0.009, 0.011, 0.003,
-         0.009, 0.005, 0.003, 0.003, 0.009),
-        (0.798, 0.087, 0.029, 0.012, 0.012, 0.012, 0.003, 0.003, 0.003, 0.003, 0.003, 0.004, 0.003, 0.003, 0.003,
-         0.003, 0.003, 0.003, 0.003, 0.003))
-    #: the same with the LLM ranking the words (prediction "phrases"; `--llm 40 --n 20`: 40 of the phrases; a
-    #: rank of the first five never right there keeps 0.005, a later one 0.003, so its word stays within reach)
-    word_mass_model: tuple[tuple[float, ...], ...] = (
-        (0.331, 0.129, 0.202, 0.028, 0.028, 0.003, 0.011, 0.017, 0.003, 0.003, 0.006, 0.011, 0.017, 0.003, 0.011,
-         0.006, 0.003, 0.003, 0.006, 0.003),
-        (0.742, 0.129, 0.032, 0.005, 0.006, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.006, 0.006, 0.003, 0.003,
-         0.003, 0.003, 0.003, 0.003, 0.003),
-        (0.872, 0.040, 0.024, 0.005, 0.016, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.016,
-         0.003, 0.003, 0.003, 0.003, 0.003),
-        (0.914, 0.038, 0.005, 0.005, 0.005, 0.003, 0.005, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003, 0.003,
-         0.003, 0.003, 0.003, 0.003, 0.003))
+    #: the wanted word had that rank, measured on the starter phrases by `bench/mass_calibration.py`
+    word_mass: tuple[tuple[float, ...], ...] = ((0.225, 0.124, 0.060, 0.040, 0.038), (0.431, 0.138, 0.056, 0.035, 0.010),
+                                                (0.546, 0.101, 0.067, 0.021, 0.032), (0.798, 0.087, 0.029, 0.012, 0.012))
+    #: the same with the LLM ranking the words (prediction "phrases"; `--llm 40`: 40 of the phrases; a rank
+    #: never right there keeps 0.005, so its word stays within reach). Five words, not more: with 20 (ranks
+    #: measured with `--n 20`) the LLM's likely scan and split were slower on starter phrases (the session 7 note)
+    word_mass_model: tuple[tuple[float, ...], ...] = ((0.331, 0.129, 0.202, 0.028, 0.028), (0.742, 0.129, 0.032, 0.005, 0.006),
+                                                      (0.872, 0.040, 0.024, 0.005, 0.016), (0.914, 0.038, 0.005, 0.005, 0.005))
     letter_ratio: float = 0.85  # each next letter has this share of the one before it (measured likewise)...
     letter_floor: float = 0.05  # ...mixed with this much of an even spread (no letter is ever far out of reach)
     undo_mass: float = 0.06  # after an edit: the chance it was a mistake
@@ -446,7 +433,7 @@ class MassSpeller(TakesEvents):
         out = []
         if self.config.prediction != "off":
             rid = s.next_request_id
-            out.append(RequestSuggestions(rid, "words", s.content.message, s.conversation, s.now, self.model.words))
+            out.append(RequestSuggestions(rid, "words", s.content.message, s.conversation, s.now))
             s = replace(s, request_id=rid, next_request_id=rid + 1)
         self.state = self._restart(s)
         return out
@@ -461,7 +448,7 @@ class MassSpeller(TakesEvents):
             if text and " " not in text and text.lower() not in seen:
                 seen.add(text.lower())
                 fresh.append(Choice(text, "words", cand.source))
-        s = replace(s, choices=tuple(fresh[: self.model.words]), letter_order=ev.letters or s.letter_order,
+        s = replace(s, choices=tuple(fresh[: self.config.max_candidates]), letter_order=ev.letters or s.letter_order,
                     request_id=0, now=max(s.now, ev.time))
         if s.path or s.confirm:
             return self._stay(s)  # the patient is inside the tree: the answer waits for the root

@@ -122,7 +122,7 @@ class CachingSuggester:
             if req.task == "groups":
                 out = self.inner.read_groups(query[0], query[1], context=req.context, n=self.n)
             elif req.task == "words":
-                out = self.inner.predict_words(query, n=max(self.n, req.n))
+                out = self.inner.predict_words(query, n=self.n)
             elif req.task == "abbreviation":
                 out = self.inner.expand_abbreviation(query, context=req.context, n=self.n)
             else:
@@ -134,7 +134,7 @@ class CachingSuggester:
     @staticmethod
     def _key(req: RequestSuggestions) -> tuple:
         query = tuple(req.query) if isinstance(req.query, tuple) else req.query
-        return (req.task, query, tuple(req.context), req.n)
+        return (req.task, query, tuple(req.context))
 
     def letters(self, req: RequestSuggestions) -> str:
         """The next-letter order that comes with a "words" answer (the n-gram's, for the words the answer
