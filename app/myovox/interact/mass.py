@@ -344,9 +344,9 @@ class MassSpeller(TakesEvents):
         return self._pick(s, GROUP_ROLES.index(role))
 
     def _hold(self, d: GestureDecision) -> list:
-        """likely: a burst the decoder could not read (no action, not rest) keeps the group lit when it began
-        lit for one more first dwell, once per lighting, so the patient tries again at once instead of waiting a
-        whole pass for it to come round (nothing is selected: the burst is not read as anything)."""
+        """likely: a burst the decoder could not read (no action, not rest) that began on the group lit keeps
+        that group lit for one more first dwell, once per lighting, so the patient tries again at once instead of
+        waiting a whole pass for it to come round (nothing is selected: the burst is not read as anything)."""
         s = replace(self.state, now=max(self.state.now, d.time))
         if s.held or s.advance_due is None or d.time < s.highlight_since:
             return self._stay(s)  # held once already, or the burst began on a group no longer lit
