@@ -5,6 +5,7 @@ phrases, each fold's quarter held out of the phrase memory and the n-gram (never
 
     PYTHONPATH=app python bench/mass_calibration.py            # retrieval + n-gram ("words")
     PYTHONPATH=app python bench/mass_calibration.py --llm 48   # with the default LLM, 48 phrases ("phrases")
+    ... --n 20: the ranks of 20 word candidates instead of 5
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def main() -> int:
 
     llm = "--llm" in sys.argv
     limit = int(sys.argv[sys.argv.index("--llm") + 1]) if llm else None
+    n = int(sys.argv[sys.argv.index("--n") + 1]) if "--n" in sys.argv else 5  # word candidates asked for
     from myovox.language.memory import PhraseMemory, load_starter_phrases
     from myovox.language.ngram import NGramModel
     from myovox.language.suggester import LanguageSuggester
@@ -41,13 +43,15 @@ def main() -> int:
         train = [p for i, p in enumerate(phrases) if i % 4 != fold]
         sugg = LanguageSuggester(PhraseMemory(train, None), NGramModel(prior=prior).train(train), backend,
                                   deadline_s=60.0)
+        if "--llm-slots" in sys.argv:
+            sugg.llm_word_slots = int(sys.argv[sys.argv.index("--llm-slots") + 1])
         for phrase in test:
             target = normalise(phrase)
             typed = ""
             for w in target.split():
                 for L in range(len(w)):
                     text = typed + w[:L]
-                    cands = [c.text.lower() for c in sugg.predict_words(text, n=5)]
+                    cands = [c.text.lower() for c in sugg.predict_words(text, n=n)]
                     bucket = min(L, 3)
                     word_n[bucket] += 1
                     if w in cands:
@@ -59,8 +63,8 @@ def main() -> int:
                         letter_hits[order.index(w[L])] += 1
                 typed += w + " "
     for b in sorted(word_n):
-        ranks = " ".join(f"{word_hits[b][r] / word_n[b]:.3f}" for r in range(5))
-        print(f"word candidates, {b}{'+' if b == 3 else ''} letters typed (n={word_n[b]}): rank 0-4 {ranks}")
+        ranks = " ".join(f"{word_hits[b][r] / word_n[b]:.3f}" for r in range(n))
+        print(f"word candidates, {b}{'+' if b == 3 else ''} letters typed (n={word_n[b]}): rank 0-{n - 1} {ranks}")
     print(f"next letter when no candidate fits (n={letter_n}): rank 0-9 "
           + " ".join(f"{letter_hits[r] / letter_n:.3f}" for r in range(10)))
     return 0

@@ -23,10 +23,13 @@ def label_for(m: Speller, role: str) -> str:
 
 
 def act(m: Speller, action: str, suggester=None) -> list:
-    """One action: 'tick' (the scan advances) or a gesture with this role; answers suggestion requests."""
+    """One action: 'tick' (the scan advances), 'unsure' (a burst the decoder could not read: no action) or a
+    gesture with this role; answers suggestion requests."""
     if action == "tick":
         due = m.advance_due
         out = m.handle(Tick(due if due is not None else m.state.now + 1.0))
+    elif action == "unsure":
+        out = m.handle(GestureDecision(None, 0.0, m.state.now))
     else:
         out = m.handle(GestureDecision(label_for(m, action), 0.9, m.state.now))
     if suggester is not None:

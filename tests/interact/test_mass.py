@@ -17,7 +17,7 @@ from collections import deque
 import pytest
 
 from myovox.events import GestureDecision
-from myovox.interact import CallForHelp, RequestSuggestions, Selected, Speak, Speller, SpellerConfig, SuggestionsReady
+from myovox.interact import CallForHelp, RequestSuggestions, Selected, Speak, Speller, SpellerConfig, SuggestionsReady, Tick
 from myovox.interact import boards as B
 from myovox.interact import mass as M
 from myovox.interact.machine import LIKELY, SPLIT, default_roles
@@ -26,7 +26,7 @@ from myovox.language.api import Candidate
 from .helpers import act, make, reachable_states
 
 SPLIT3 = ["brow", "jaw", "foot"]
-CASES = {"likely": (LIKELY, None, ("tick", "select")), "split2": (SPLIT, None, ("group1", "group2")),
+CASES = {"likely": (LIKELY, None, ("tick", "select", "unsure")), "split2": (SPLIT, None, ("group1", "group2")),
          "split3": (SPLIT, SPLIT3, ("group1", "group2", "group3"))}
 
 
@@ -38,7 +38,7 @@ def build(case, prediction="words"):
 def key(m):
     s = m.state
     msg = s.content.message
-    return (s.path, s.confirm, s.lit, s.cycles, len(s.items), len(s.choices), bool(msg), msg.endswith(" "),
+    return (s.path, s.confirm, s.lit, s.cycles, s.held, len(s.items), len(s.choices), bool(msg), msg.endswith(" "),
             bool(s.history), s.request_id != 0)
 
 
@@ -201,15 +201,41 @@ def test_split_picks_groups_of_near_equal_mass_and_back_returns_to_the_root(sugg
     assert m.state.path == () and m.message != ""  # back at the root, the message unchanged
 
 
-def test_likely_scan_lights_the_likeliest_first_and_selects_what_was_lit_when_the_burst_began(suggester):
+def test_back_returns_to_the_node_where_the_misread_pick_was_made(suggester):
+    """A wrong group costs the walk to BACK and one pick again, not the whole path from the root: BACK leads
+    to the node before the pick that preceded the walk (the walk is the run of last-group picks)."""
+    m, _ = build("split2", prediction="off")  # letters only: a deep tree
+    for a in pick(m, B.LETTER, "t"):
+        act(m, a, suggester)
+    act(m, "group1", suggester)
+    act(m, "group1", suggester)  # say this second pick was a misread
+    assert m.state.path == (0, 0)
+    while True:  # walk to BACK: the last gesture again and again
+        before = m.state.path
+        act(m, "group2", suggester)
+        if len(m.state.path) <= len(before):
+            break
+    assert m.state.path == (0,) and m.message == "t"  # where the misread pick was made, nothing changed
+    assert M._back_from((1, 1, 1), 2) == () and M._back_from((0, 1, 0, 2, 2), 3) == (0, 1)
+
+
+def test_likely_holds_the_group_lit_once_for_a_burst_the_decoder_could_not_read(suggester):
+    """A missed burst would cost a whole pass of the scan; an unsure one (no action, not rest) keeps the group it
+    began on lit for another first dwell, once, and selects nothing."""
     m, _ = build("likely")
-    first = m.current_groups()[0]
-    assert first[0][0] == m.state.items[0][0]  # the likeliest item is in the first group lit
-    lit_since = m.state.highlight_since
-    act(m, "tick")  # the scan moves on to the second group...
-    assert m.state.lit == 1
-    late = m.handle(GestureDecision("pinch", 0.9, lit_since + 0.1))  # ...but this burst began on the first
-    assert m.state.path == (0,) or any(isinstance(o, Selected) for o in late)
+    due, since = m.state.advance_due, m.state.highlight_since
+    late = due - 0.1
+    assert m.handle(Tick(late)) == [] and m.state.lit == 0
+    assert m.handle(GestureDecision(None, 0.0, late - 0.2)) == []  # began on the lit group, not understood
+    held = m.state.advance_due
+    assert held == late + m.config.timing.period_s * m.config.timing.first_dwell and m.state.lit == 0
+    assert m.handle(GestureDecision(None, 0.0, late)) == [] and m.state.advance_due == held  # once per lighting
+    m.handle(Tick(held))
+    assert m.state.lit == 1 and not m.state.held
+    due = m.state.advance_due
+    m.handle(GestureDecision("rest", 0.9, due - 0.5))  # looked like rest: not an attempt, the scan goes on
+    m.handle(GestureDecision(None, 0.0, since))  # began before this group was lit: nothing to hold
+    assert m.state.advance_due == due and m.message == ""
 
 
 def test_stale_answers_are_ignored_and_an_answer_mid_turn_waits_for_the_root(suggester):

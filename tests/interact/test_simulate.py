@@ -104,3 +104,27 @@ def test_the_mass_modes_type_every_phrase_through_errors(mode):
     assert a.misdecoded > 0 and a.gestures > s.gestures  # mistakes were made and undone
     assert a.errors == 0 and a.completed == len(PHRASES) and a.unintended_speech == 0
     assert [r.final for r in ra] == [normalise(p) for p in PHRASES]
+
+
+def test_the_patient_in_groups_mode_takes_a_shown_word_equal_to_its_target():
+    """Regression: walked to a completion that is its word (fewer keys typed than the word has letters), the
+    simulated patient takes it with the space; it used to type on and undo in a loop ("Classes are going very
+    well this semester." hit the gesture cap even with perfect decoding)."""
+    from dataclasses import replace
+
+    from myovox.interact import Speller, SpellerConfig, default_roles
+    from myovox.interact import boards as B
+    from myovox.interact import keyboard as KB
+    from myovox.interact.machine import GROUPS
+    from myovox.simulate.patient import Goal, Patient
+
+    m = Speller(SpellerConfig(GROUPS, default_roles(["a", "b", "c", "d"], GROUPS), prediction="words"))
+    code = m.layout.code("semester")
+    reading = "".join(sorted(m.layout.groups[k])[0] for k in code[:3])
+    typed = KB.Typed("classes are going very well this ", code[:3], "semester ", 1)
+    m.state = replace(m.state, typed=typed, choices=(reading, "semester "), layer=KB.CONTROL)
+    target = "classes are going very well this semester"
+    p = Patient(m, Confusion.from_accuracy(tuple(m.config.roles), 1.0), TIMING, np.random.default_rng(0))
+    assert p._goal(target) == Goal(B.SPACE, "semester")
+    r = p.type_phrase(target)
+    assert r.completed and r.final == target and r.gestures <= 6  # space, then the controls: speak, say it

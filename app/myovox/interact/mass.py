@@ -9,14 +9,18 @@ wanted (`MassModel`), CALL FOR HELP last. A node's items are cut into contiguous
 - split (2-3 gestures, roles group1..group3): as many groups as gestures, of near-equal mass; each
   gesture picks its group ("this half / the other half", or a third). A likely word is one or two
   gestures, a letter the language layer ranks low a few more: about one bit a gesture with two.
-  Below the root every node also holds BACK (to the root, nothing changed) as the last item of its
-  last group, so a wrong pick costs a few gestures (the last gesture, repeated) and never a selection.
+  Below the root every node also holds BACK (nothing changed) as the last item of its last group, so a
+  wrong pick costs a few gestures (the last gesture, repeated) and never a selection. BACK leads to the
+  node where the pick before that run of last gestures was made (the pick that may have been misread),
+  not to the root, so the picks before it are not made again (`_back_from`).
 - likely (1 gesture, role select): the groups are lit in turn, the first one holding about half the
   mass, the next half of the rest and so on (the code that is optimal when waiting one scan period
   costs as much as a burst), so the likeliest word is lit first, for `first_dwell` periods; a burst
   picks the group that was lit when the burst began (as in `scan`). CALL FOR HELP is a group of its
   own, the last one of the root; a node nobody picks from in `cycles_before_exit` passes returns to the
-  root by itself.
+  root by itself. A burst the decoder could not read (no action, not rest) keeps the group it began on lit
+  for another `first_dwell`, once, so the patient tries again at once instead of waiting a whole pass
+  (it selects nothing).
 
 Safety (proved over every reachable state by the exhaustive walks in tests/interact/test_mass.py):
 - CALL FOR HELP within 2 selections from every state (a selection = a gesture that activates an item;
@@ -65,7 +69,8 @@ class MassModel:
     word_mass: tuple[tuple[float, ...], ...] = ((0.225, 0.124, 0.060, 0.040, 0.038), (0.431, 0.138, 0.056, 0.035, 0.010),
                                                 (0.546, 0.101, 0.067, 0.021, 0.032), (0.798, 0.087, 0.029, 0.012, 0.012))
     #: the same with the LLM ranking the words (prediction "phrases"; `--llm 40`: 40 of the phrases; a rank
-    #: never right there keeps 0.005, so its word stays within reach)
+    #: never right there keeps 0.005, so its word stays within reach). Five words, not more: with 20 (ranks
+    #: measured with `--n 20`) the LLM's likely scan and split were slower on starter phrases (the session 7 note)
     word_mass_model: tuple[tuple[float, ...], ...] = ((0.331, 0.129, 0.202, 0.028, 0.028), (0.742, 0.129, 0.032, 0.005, 0.006),
                                                       (0.872, 0.040, 0.024, 0.005, 0.016), (0.914, 0.038, 0.005, 0.005, 0.005))
     letter_ratio: float = 0.85  # each next letter has this share of the one before it (measured likewise)...
@@ -140,6 +145,7 @@ class MassState:
     advance_due: float | None = None
     previous: tuple | None = None  # likely: (items, path, confirm, lit) lit before the last move
     previous_since: float = 0.0
+    held: bool = False  # likely: the group lit was held once for a burst the decoder could not read
 
     @property
     def speak_armed(self) -> bool:
@@ -305,7 +311,7 @@ class MassSpeller(TakesEvents):
                     if cycles >= self.config.timing.cycles_before_exit:
                         path, confirm, cycles = (), "", 0  # nobody chose: back to the root
             moved = self._at_root_if(replace(s, lit=lit, cycles=cycles, path=path, confirm=confirm))
-            s = replace(moved, previous=(s.items, s.path, s.confirm, s.lit), previous_since=s.highlight_since,
+            s = replace(moved, held=False, previous=(s.items, s.path, s.confirm, s.lit), previous_since=s.highlight_since,
                         highlight_since=since, advance_due=since + self._dwell(moved.lit))
         self.state = s
         return []
@@ -319,6 +325,8 @@ class MassSpeller(TakesEvents):
 
     def _decision(self, d: GestureDecision) -> list:
         if not d.is_action:
+            if self.scanning and d.label is None:
+                return self._hold(d)
             return []
         role = self.config.roles.get(d.label)
         s = replace(self.state, now=max(self.state.now, d.time))
@@ -334,6 +342,15 @@ class MassSpeller(TakesEvents):
         if role not in GROUP_ROLES[: self.k]:
             return self._stay(s)
         return self._pick(s, GROUP_ROLES.index(role))
+
+    def _hold(self, d: GestureDecision) -> list:
+        """likely: a burst the decoder could not read (no action, not rest) that began on the group lit keeps
+        that group lit for one more first dwell, once per lighting, so the patient tries again at once instead of
+        waiting a whole pass for it to come round (nothing is selected: the burst is not read as anything)."""
+        s = replace(self.state, now=max(self.state.now, d.time))
+        if s.held or s.advance_due is None or d.time < s.highlight_since:
+            return self._stay(s)  # held once already, or the burst began on a group no longer lit
+        return self._stay(replace(s, held=True, advance_due=max(s.advance_due, s.now + self._dwell(0))))
 
     def _stay(self, s: MassState) -> list:
         self.state = s
@@ -353,14 +370,17 @@ class MassSpeller(TakesEvents):
         if root:
             s = self._at_root_if(replace(s, path=(), confirm=""))
         due = s.now + self._dwell(0) if self.scanning else None
-        return replace(s, lit=0, cycles=0, highlight_since=s.now, advance_due=due, previous=None)
+        return replace(s, lit=0, cycles=0, highlight_since=s.now, advance_due=due, previous=None, held=False)
 
     # -- what an item does ------------------------------------------------------------------------
     def _activate(self, s: MassState, cell: B.Cell) -> list:
         t = s.now
         c = s.content
         kind = cell.kind
-        if kind in (BACK, NO):
+        if kind == BACK:  # up to where the pick that may have been misread was made (the root: its latest answer)
+            up = _back_from(s.path, self.k)
+            return self._stay(self._restart(replace(s, path=up), root=not up))
+        if kind == NO:
             return self._stay(self._restart(s))
         if kind == B.HELP and not self.scanning:
             return self._open(s, "help", [Selected(ASK_HELP, "", t)])
@@ -436,10 +456,20 @@ class MassSpeller(TakesEvents):
         if items != s.items:
             # the root changes under the patient: a burst begun before this means what was lit then
             s = replace(s, items=items, previous=(s.items, s.path, s.confirm, s.lit), previous_since=s.highlight_since,
-                        lit=0, cycles=0, highlight_since=max(s.highlight_since, ev.time),
+                        lit=0, cycles=0, held=False, highlight_since=max(s.highlight_since, ev.time),
                         advance_due=(max(s.highlight_since, ev.time) + self._dwell(0)) if self.scanning else None)
         self.state = s
         return []
+
+
+def _back_from(path: tuple[int, ...], k: int) -> tuple[int, ...]:
+    """Where BACK leads: BACK is the last item of the last group, so the picks that walked to it are the
+    trailing run of last-group picks; the pick before that run is the one that may have been misread.
+    Back to the node where that pick was made (never below the root)."""
+    i = len(path)
+    while i > 0 and path[i - 1] == k - 1:
+        i -= 1
+    return path[: max(0, i - 1)]
 
 
 def mass_state_with_message(config, message: str) -> MassState:

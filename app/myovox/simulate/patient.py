@@ -278,7 +278,9 @@ class Patient:
             return fix
         if typed.strip() == target:
             return Goal(B.SPEAK)
-        cand = self._best_candidate(target, len(typed.strip()) + 1, m)
+        # a candidate is worth more than one letter on a board; in the mass modes every item is one selection,
+        # so a word shown whole beats typing its letters and the space (the tree prices it by its mass)
+        cand = self._best_candidate(target, len(typed.strip()) + (self.mode not in (LIKELY, SPLIT)), m)
         if cand is not None:
             return cand
         return self._next_char(target, typed)
