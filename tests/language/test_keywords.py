@@ -99,3 +99,23 @@ def test_a_pass_abandoned_at_the_deadline_returns_only_finished_sentences():
     assert not res.complete and lm.passes == 3 and res.passes == 4
     texts = [t for t, _ in res.sentences]
     assert all(t[-1] in ".?" and len(t.split()) <= 3 and keeps_keywords(t, ["pain", "leg"]) for t in texts), texts
+
+
+def test_the_search_never_lists_keywords_or_repeats_itself():
+    from myovox.language.keywords import _repeats_or_lists
+
+    needed = [stem("run"), stem("risk"), stem("failure")]
+    assert _repeats_or_lists(" run, risk", ",", needed)  # the prompt's keyword line copied
+    assert not _repeats_or_lists(" I run a risk", ",", needed)  # a part that says something may end in a comma
+    assert _repeats_or_lists(" run, fail", " fail", needed)
+    assert not _repeats_or_lists(" Thank you for helping me, help me", " please", needed)
+    assert _repeats_or_lists(" Thank you for helping me, help me", " help", needed)  # "me, help" again
+    assert _repeats_or_lists(" help me, help", " me", needed)  # "help me" said again
+
+
+def test_a_sentence_never_ends_on_an_unfinished_word():
+    likes = {**LIKES, " pain": {" in": -0.1, ".": -3.0}, " in": {".": -0.05, " my": -2.0}}
+    res = combine_keywords(FakeLM(likes), vocab(), ["pain"], "p", settings=KeywordSettings(width=4),
+                           timer=PassTimer(0.0, 0.0), deadline=float("inf"), n=5)
+    texts = [t for t, _ in res.sentences]
+    assert texts and not any(t.endswith(" in.") for t in texts), texts

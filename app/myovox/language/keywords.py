@@ -7,7 +7,8 @@ another paid a whole pass per token per sentence and finished two at most in 1.5
 
 Constraints (never relaxed): a sentence may not end before it uses every keyword word (or an inflection of
 it, by `text.stem`); only tokens of plain text may be written; no comma after a part that is nothing but
-keywords and no word twice in a row (the model otherwise copies the prompt's keyword line: "run, risk, failure"). Guidance (the model's score stays its own):
+keywords and no word or pair of words said again (the model otherwise copies the prompt's keyword line: "run,
+risk, failure", and repeats itself: "Thank you for helping me, help me, help me"). Guidance (the model's score stays its own):
 while a keyword is missing, the tokens that begin it get `bonus` nats in the choice and in the beam's rank,
 so a fluent sentence without the keyword does not push out one that places it.
 
@@ -30,6 +31,10 @@ from .initials import BatchLM, PassTimer
 from .text import stem, words
 
 
+# A sentence does not end on these ("I changed my fax number to.").
+UNFINISHED = frozenset("to the a an my your our their his her of and or but for with at in on from by".split())
+
+
 @dataclass(frozen=True)
 class TokenVocab:
     """What the search needs to know about the model's tokens (built by the backend adapter)."""
@@ -47,7 +52,10 @@ class KeywordSettings:
     width: int = 6  # most beams kept per token (the deadline may allow fewer)
     min_width: int = 2
     per_beam: int = 3  # next tokens taken from each beam to the pool
-    bonus: float = 2.0  # nats for a token that begins a missing keyword (choice and rank; not the reported score)
+    # Nats for a token that begins a missing keyword (choice and rank; not the reported score). On MacKenzie
+    # (interleaved, 30 phrases with 3+ keywords from 0 and 30 with 2+ from 100) 3 beat 2 on both slices: answers
+    # with 2+ model sentences 22 vs 20 and 27 vs 21 of 30; 1 lost keywords, 4 and 6 wrote salads ("Much hand handle").
+    bonus: float = 3.0
     max_tokens: int = 24
     max_words: int = 15
     # Passes a sentence usually needs, for planning the width. Planning for 4 + 3 per keyword instead (narrower
@@ -82,14 +90,19 @@ def _missing(text: str, needed: Sequence[str]) -> list[str]:
 
 def _repeats_or_lists(text: str, piece: str, needed: Sequence[str]) -> bool:
     """Would `piece` list the keywords instead of saying them? A comma after a part of the sentence that is
-    nothing but keywords ("run, risk, failure"; the model copies the prompt's keyword line), or a word said
-    twice in a row ("fail, fail")."""
+    nothing but keywords ("run, risk, failure"; the model copies the prompt's keyword line), a word said
+    twice in a row ("fail, fail") or a pair of words said again ("help me, help me"). A piece that only begins
+    a longer word is judged as that word's start (close enough: the check is a guide, `safety` the filter)."""
     if piece.strip() == ",":
         part = words(text.rsplit(",", 1)[-1])
         return bool(part) and all(stem(w) in needed for w in part)
     if piece.startswith(" ") and piece[1:2].isalpha():
         said = words(text)
-        return bool(said) and piece[1:].lower() == said[-1]
+        if not said:
+            return False
+        new = piece[1:].lower()
+        # The same word again, or a pair of words said again ("help me, help me", "fax number ... fax number").
+        return new == said[-1] or any(said[i] == said[-1] and said[i + 1] == new for i in range(len(said) - 1))
     return False
 
 
@@ -152,8 +165,9 @@ def combine_keywords(lm: BatchLM, vocab: TokenVocab, keywords: Sequence[str], pr
             for st in missing:
                 bonus[ids_of[st]] = s.bonus
             choice += bonus
-            if missing or b.tokens == 0:
-                choice[end_or_stop] = -np.inf  # no end before every keyword (and no empty sentence)
+            said = words(b.text)
+            if missing or not said or said[-1] in UNFINISHED:
+                choice[end_or_stop] = -np.inf  # no end before every keyword, nor on "to", "the"... (nor empty)
             else:
                 choice[end_or_stop] = b.next_lp[end_or_stop]
             if b.tokens + 1 >= s.max_tokens:  # the last token allowed must end it

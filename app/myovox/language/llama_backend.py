@@ -271,7 +271,7 @@ class LlamaCppGenerator:
         if got is None:
             from .keywords import TokenVocab  # noqa: PLC0415
 
-            plain = re.compile(r"^[ A-Za-z,'-]+$")  # no digits: "My world is stage 2." was the model's filler
+            plain = re.compile(r"^ ?[A-Za-z,'-]+$")  # no digits ("My world is stage 2."), no bare spaces
             text_ok = np.array([bool(plain.match(p)) for p in self.pieces], dtype=bool)
             stop = np.append(np.flatnonzero(self.newline), self._eos).astype(np.int64)
             first_ok = np.zeros(self._n_vocab, dtype=bool)
