@@ -119,7 +119,7 @@ def combine_keywords(lm: BatchLM, vocab: TokenVocab, keywords: Sequence[str], pr
     ids_of = {stem(w): vocab.word_ids(w) for w in kw_words}
     budget = deadline - time.monotonic() - s.margin_s
     per_pass = budget / max(1, s.expected_tokens)
-    width = int((per_pass / s.safety - timer.fixed) / timer.per_row) if timer.per_row > 0 else s.width
+    width = timer.rows_within(per_pass, s.safety, default=s.width)
     res.width = width = max(s.min_width, min(s.width, width))
     start = lm.start(prompt, deadline - s.margin_s)
     if start is None:
