@@ -119,3 +119,11 @@ def test_a_sentence_never_ends_on_an_unfinished_word():
                            timer=PassTimer(0.0, 0.0), deadline=float("inf"), n=5)
     texts = [t for t, _ in res.sentences]
     assert texts and not any(t.endswith(" in.") for t in texts), texts
+
+
+def test_an_ending_the_caller_rejects_does_not_stop_the_search():
+    # After "I have pain" the two likeliest tokens both end the sentence; the caller wants more than that.
+    likes = {**LIKES, " pain": {".": -0.01, "?": -0.5, " in": -4.0}}
+    res = combine_keywords(FakeLM(likes), vocab(), ["pain"], "p", settings=KeywordSettings(width=2, per_beam=2),
+                           timer=PassTimer(0.0, 0.0), deadline=float("inf"), n=1, accept=lambda t: "leg" in t)
+    assert [t for t, _ in res.sentences] == ["I have pain in my leg."]

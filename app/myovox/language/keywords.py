@@ -51,7 +51,7 @@ class TokenVocab:
 class KeywordSettings:
     width: int = 6  # most beams kept per token (the deadline may allow fewer)
     min_width: int = 2
-    per_beam: int = 3  # next tokens taken from each beam to the pool
+    per_beam: int = 3  # next tokens (besides ending) taken from each beam to the pool
     # Nats for a token that begins a missing keyword (choice and rank; not the reported score). On MacKenzie
     # (interleaved, 30 phrases with 3+ keywords from 0 and 30 with 2+ from 100) 3 beat 2 on both slices: answers
     # with 2+ model sentences 22 vs 20 and 27 vs 21 of 30; 1 lost keywords, 4 and 6 wrote salads ("Much hand handle").
@@ -174,14 +174,20 @@ def combine_keywords(lm: BatchLM, vocab: TokenVocab, keywords: Sequence[str], pr
                 keep = choice[end_or_stop].copy()
                 choice[:] = -np.inf
                 choice[end_or_stop] = keep
-            k = min(s.per_beam + 4, int(np.isfinite(choice).sum()))
+            # An end token among the beam's `per_beam` likeliest ends a sentence (no pass needed); the beam still
+            # continues with its `per_beam` likeliest other tokens, so a rejected ending does not stop the search.
+            k = min(2 * s.per_beam + 4 + len(end_or_stop), int(np.isfinite(choice).sum()))
             if k <= 0:
                 continue
             top = np.argpartition(-choice, k - 1)[:k]
             taken = 0
-            for t in sorted(top.tolist(), key=lambda t: -choice[t]):
+            for place, t in enumerate(sorted(top.tolist(), key=lambda t: -choice[t])):
                 if taken >= s.per_beam:
                     break
+                if t in end_or_stop_set:
+                    if place < s.per_beam:
+                        pool.append((b.rank + float(choice[t]), b, t, float(b.next_lp[t]), 0.0))
+                    continue
                 if _repeats_or_lists(b.text, vocab.pieces[t], needed):
                     continue
                 taken += 1

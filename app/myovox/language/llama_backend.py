@@ -426,7 +426,7 @@ def _log_softmax32(x: np.ndarray) -> np.ndarray:
 
 
 _ABORT_MESSAGES = (b"decode: removing memory module entries", b"compute_async failed with error 1",
-                   b"failed to compute graph, compute status: 1")
+                   b"failed to compute graph, compute status: 1", b"failed to decode, ret = 2")
 _LOG_CALLBACK = None  # kept referenced: llama.cpp calls it from C for the life of the process
 
 
