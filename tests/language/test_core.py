@@ -141,8 +141,16 @@ def test_keyword_salads_and_fillers_are_garbled_but_a_sentence_about_them_is_not
 
     for salad in ("I am daughter visit.", "I need daughter visit.", "Daughter visit.", "Please daughter visit."):
         assert is_keyword_salad(salad, ["daughter", "visit"]) and not judge(salad, keywords=["daughter", "visit"]).ok
-    for fine in ("Is my daughter coming to visit?", "My daughter will visit today."):
+    for fine in ("Is my daughter coming to visit?", "My daughter will visit today.", "Daughter, please visit me."):
         assert judge(fine, keywords=["daughter", "visit"]).ok, fine
+    # Keywords listed between commas, as the model wrote them when made to use every keyword.
+    for listed, kws in (("I am watching the water, fell, water.", ["watch", "fell", "water"]),
+                        ("See, rings, saturn, I am tired.", ["see", "rings", "saturn"]),
+                        ("Physics is hard, chemistry is hard, hard", ["physics", "chemistry", "hard"]),
+                        ("I am running, risk, failure to run.", ["run", "risk", "failure"]),
+                        ("I am daughters visit.", ["daughter", "visit"])):
+        assert is_keyword_salad(listed, kws), listed
+    assert not is_keyword_salad("Physics is hard, chemistry is hard.", ["physics", "chemistry", "hard"])
     assert judge("I want cold water.", keywords=["cold water"]).ok  # one label: the patient's own words
     kept = filter_candidates([Candidate("I am daughter visit.", 1, "ngram"), Candidate("Please visit, daughter.", 1, "memory")],
                              keywords=["daughter", "visit"])

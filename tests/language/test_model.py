@@ -5,6 +5,7 @@ import pytest
 
 from myovox.language.backend import LanguageBackend
 from myovox.language.model_files import ModelFileError, default_model_path, verify_model_file
+from myovox.language.initials import PassTimer
 from myovox.language.memory import PhraseMemory
 from myovox.language.safety import is_keyword_salad
 from myovox.language.suggester import LanguageSuggester
@@ -101,8 +102,28 @@ def test_keywords_are_combined_into_sentences_that_keep_them_all(model_suggester
 def test_keyword_fillers_are_dropped_whatever_the_deadline(model_suggester):
     for deadline in (0.0, 30.0):
         out = model_suggester.phrases_from_labels(["daughter", "visit"], deadline_s=deadline)
-        assert out and not any(is_keyword_salad(c.text, ["daughter", "visit"]) for c in out), out
-    assert all(keeps_keywords(c.text, ["daughter", "visit"]) for c in out)  # with time, every keyword kept
+        assert not any(is_keyword_salad(c.text, ["daughter", "visit"]) for c in out), out
+        # A chosen keyword is never replaced ("visit my mother"): with no time, nothing rather than that.
+        assert all(keeps_keywords(c.text, ["daughter", "visit"]) for c in out), out
+    assert sum(c.source == "llm" for c in out) >= 2, out
+    # The model copies the prompt's keyword line when made to use them all ("run, risk, failure."): never offered.
+    out = model_suggester.phrases_from_labels(["run", "risk", "failure"], deadline_s=30.0)
+    assert out and not any(is_keyword_salad(c.text, ["run", "risk", "failure"]) for c in out), out
+    assert all(keeps_keywords(c.text, ["run", "risk", "failure"]) for c in out), out
+
+
+def test_keyword_sentences_never_start_a_pass_that_would_overrun_the_deadline(model_suggester):
+    """Counted in model passes, not seconds: told that a pass takes 10 s, the search reads the (cached) prompt
+    and starts no pass within a 1.5 s deadline; with the timer it learned, only finished sentences that keep
+    every keyword come back, however many passes the machine's load allowed."""
+    slow = LanguageSuggester(PhraseMemory([]), backend=model_suggester.backend)
+    slow._timer = PassTimer(fixed=10.0, per_row=1.0)
+    out = slow.phrases_from_labels(["pain", "leg"], deadline_s=1.5)
+    assert slow.last.llm_attempts == 1 and slow.last.deadline_hit, slow.last
+    assert not any(c.source == "llm" for c in out)
+    out = model_suggester.phrases_from_labels(["pain", "leg"], deadline_s=1.5)
+    assert all(keeps_keywords(c.text, ["pain", "leg"]) and c.text.rstrip()[-1:] in ".?!" for c in out
+               if c.source == "llm"), out
 
 
 def test_the_default_models_vocabulary_is_read_as_words_and_sentence_ends(model_suggester):

@@ -95,6 +95,7 @@ class TaskScore:
     offered: int = 0
     all_kept: int = 0  # answers whose every candidate keeps every keyword (labels task)
     kept_candidates: int = 0
+    two_model: int = 0  # answers with at least two of the model's sentences among the five
     garbled_examples: list = field(default_factory=list)
     misses: dict = field(default_factory=dict)  # abbreviation with the model: why the target was not in the top 5
 
@@ -147,6 +148,7 @@ class TaskScore:
             self.first_s.append(first)
         self.deadline_hits += deadline_hit
         self.llm_candidates += sum(c.source == "llm" for c in cands)
+        self.two_model += sum(c.source == "llm" for c in cands[:5]) >= 2
 
     def summary(self) -> dict:
         def pct(xs, q):
@@ -170,6 +172,7 @@ class TaskScore:
             "garbled_examples": self.garbled_examples,
             "answers_keeping_every_keyword": self.all_kept / self.n if self.n else float("nan"),
             "candidates_keeping_every_keyword": self.kept_candidates / self.offered if self.offered else float("nan"),
+            "answers_with_two_model_sentences": self.two_model / self.n if self.n else float("nan"),
             "misses": dict(sorted(self.misses.items())),
         }
 
@@ -317,7 +320,8 @@ def _print_mode(name: str, mode: str, r: dict) -> None:
               f"llm cands={s['llm_candidates']}", flush=True)
         bands = " ".join(f"{k} words {v['top5']:.1%} (n={v['phrases']})" for k, v in s["top5_by_length"].items())
         extra = (f" every keyword kept: {s['answers_keeping_every_keyword']:.1%} of answers, "
-                 f"{s['candidates_keeping_every_keyword']:.1%} of candidates;" if task.startswith("labels") else "")
+                 f"{s['candidates_keeping_every_keyword']:.1%} of candidates; two or more model sentences: "
+                 f"{s['answers_with_two_model_sentences']:.1%} of answers;" if task.startswith("labels") else "")
         print(f"{'':21s} top5 by length: {bands};{extra} first candidate ends unfinished: "
               f"{s['first_ends_unfinished']:.1%}; garbled candidates: {s['garbled_candidates']} of "
               f"{s['candidates_offered']}" + (f" e.g. {s['garbled_examples']}" if s["garbled_examples"] else ""),

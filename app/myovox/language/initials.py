@@ -159,6 +159,13 @@ class PassTimer:
     def estimate(self, rows: int) -> float:
         return self.fixed + self.per_row * rows
 
+    def rows_within(self, seconds: float, safety: float = 1.0, row_safety: float = 1.0, default: int = 0) -> int:
+        """How many rows one pass may hold to take at most `seconds` with `safety` x its estimated time
+        (rows planned `row_safety` x as slow as measured); `default` when no row cost is known yet."""
+        if self.per_row <= 0:
+            return default
+        return int((seconds / safety - self.fixed) / (self.per_row * row_safety))
+
     def observe(self, rows: int, seconds: float) -> None:
         # Attribute the error to both terms in proportion; slow drift, robust to one noisy pass.
         est = self.estimate(rows)
@@ -233,7 +240,7 @@ def expand_initials(lm: BatchLM, index: FormIndex, letters: str, prompt: str,
     # the final pass).
     budget = deadline - time.monotonic() - s.margin_s
     per_pass = budget / (n_letters + (1 if s.final_pass else 0))
-    width = int((per_pass / s.safety - timer.fixed) / (timer.per_row * s.width_safety)) if timer.per_row > 0 else s.width
+    width = timer.rows_within(per_pass, s.safety, s.width_safety, default=s.width)
     width = max(s.min_width, min(s.width, width))
     res.width = width
     start_lp = lm.start(prompt, deadline)

@@ -182,7 +182,12 @@ class LlamaCppGenerator:
         cache = self.__dict__.setdefault("_word_ids_cache", {})
         if st not in cache:
             low = self.space_word_lower
-            split = [i for i, t in enumerate(low.tolist()) if len(t) >= 3 and st.startswith(t)]
+            by_text = self.__dict__.get("_space_by_text")
+            if by_text is None:  # lower-cased word piece -> its positions in space_word_ids (built once)
+                by_text = self._space_by_text = {}
+                for i, t in enumerate(low.tolist()):
+                    by_text.setdefault(t, []).append(i)
+            split = [i for k in range(3, len(st)) for i in by_text.get(st[:k], ())]
             sel = np.char.startswith(low, st)
             sel[split] = True
             cache[st] = self.space_word_ids[sel]
@@ -259,6 +264,21 @@ class LlamaCppGenerator:
                 self._cached_logits = None
         finally:
             self._lock.release()
+
+    def keyword_vocab(self):
+        """The token classes `keywords.combine_keywords` needs (built once)."""
+        got = self.__dict__.get("_keyword_vocab")
+        if got is None:
+            from .keywords import TokenVocab  # noqa: PLC0415
+
+            plain = re.compile(r"^ ?[A-Za-z,'-]+$")  # no digits ("My world is stage 2."), no bare spaces
+            text_ok = np.array([bool(plain.match(p)) for p in self.pieces], dtype=bool)
+            stop = np.append(np.flatnonzero(self.newline), self._eos).astype(np.int64)
+            first_ok = np.zeros(self._n_vocab, dtype=bool)
+            first_ok[self.space_word_ids] = True
+            got = self._keyword_vocab = TokenVocab(self.pieces, text_ok, first_ok, np.flatnonzero(self.end).astype(np.int64),
+                                                   stop, self._word_ids)
+        return got
 
     def next_words(self, prompt: str, prefix: str = "", k: int = 5, deadline: float | None = None) -> NextWords:
         wait = -1 if deadline is None else max(0.0, deadline - time.monotonic())
@@ -406,7 +426,7 @@ def _log_softmax32(x: np.ndarray) -> np.ndarray:
 
 
 _ABORT_MESSAGES = (b"decode: removing memory module entries", b"compute_async failed with error 1",
-                   b"failed to compute graph, compute status: 1")
+                   b"failed to compute graph, compute status: 1", b"failed to decode, ret = 2")
 _LOG_CALLBACK = None  # kept referenced: llama.cpp calls it from C for the life of the process
 
 

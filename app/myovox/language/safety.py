@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Container, Iterable, Sequence
 
 from .api import Candidate
-from .text import normalize, words
+from .text import normalize, stem, words
 
 # A short list of slurs and strong profanity that a model must not put in the patient's mouth.
 # (Matched as whole words; the patient may still type any of them.)
@@ -33,13 +33,17 @@ _FRAME_WORDS = frozenset("i i'm am need want please my can have the a some is to
 def is_keyword_salad(text: str, keywords: Sequence[str]) -> bool:
     """Two or more keywords dropped side by side into a filler frame: "I am daughter visit.", "Daughter visit."
 
-    Nothing but frame words besides the keywords, and the keywords in one run: no verb or preposition joins
-    them, so the sentence does not say how they relate."""
+    Nothing but frame words besides the keywords (or their inflections), and the keywords in one run: no verb
+    or preposition joins them, so the sentence does not say how they relate. Keywords listed between commas
+    are a salad too (`_lists_keywords`)."""
     toks = words(text)
     kws = [w for k in keywords for w in words(k)]
     if sum(1 for k in keywords if words(k)) < 2:  # one label ("cold water") is the patient's own words
         return False
-    at = [i for i, w in enumerate(toks) if w in kws]
+    if _lists_keywords(text, kws):
+        return True
+    stems = {stem(w) for w in kws}
+    at = [i for i, w in enumerate(toks) if stem(w) in stems]
     if len(at) < 2 or at[-1] - at[0] + 1 != len(at):
         return False
     rest = [w for i, w in enumerate(toks) if i not in at]
@@ -49,6 +53,18 @@ def is_keyword_salad(text: str, keywords: Sequence[str]) -> bool:
     tail = " ".join(toks[at[0]:])
     return at[-1] == len(toks) - 1 and re.search(r",\s*" + r"\W+".join(map(re.escape, tail.split())) + r"\W*$",
                                                  text.lower()) is not None
+
+
+def _lists_keywords(text: str, kws: Sequence[str]) -> bool:
+    """Keywords listed between commas rather than said: two parts of the sentence that are nothing but
+    keywords ("See, rings, saturn, I am tired."), or one that ends it ("Physics is hard, chemistry is hard,
+    hard"; "I am watching the water, fell, water."). One keyword part first is a way of speaking
+    ("Daughter, please visit me.")."""
+    stems = {stem(w) for w in kws}
+    parts = [words(p) for p in re.split(r"[,;:]", text)]
+    parts = [p for p in parts if p]
+    only = [i for i, p in enumerate(parts) if all(stem(w) in stems for w in p)]
+    return len(parts) > 1 and (len(only) >= 2 or any(i > 0 for i in only))
 
 
 @dataclass(frozen=True)

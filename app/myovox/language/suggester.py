@@ -20,10 +20,11 @@ from . import prompts
 from .api import Candidate
 from .backend import LanguageBackend
 from .generation import TextGenerator
+from .keywords import KeywordSettings, combine_keywords
 from .initials import FormIndex, PassTimer, SearchSettings, display_form, expand_initials, sentence_score
 from .memory import PhraseMemory, load_starter_phrases
 from .ngram import NGramModel, next_char_mass
-from .safety import filter_candidates, judge
+from .safety import filter_candidates, is_keyword_salad, judge
 from .text import abbreviation_readings, keeps_keywords, keyword_words, normalize, words
 
 DEFAULT_DEADLINE_S = 1.5
@@ -89,6 +90,10 @@ class LanguageSuggester:
         self.letter_words = 200  # the model's top next words kept for `next_letters` (same forward pass)
         self.llm_letter_weight = 0.5  # the model's share of the next-letter ranking when it ran (not tuned)
         self._llm_words: dict[str, tuple[str, list[tuple[str, float]]]] = {}
+        # Keywords -> sentences: "beam" (one batched pass per token for every beam, `keywords`) where the model
+        # scores in batches, else "sample" (one sentence after another, `_llm_fill`).
+        self.keyword_strategy = "beam"
+        self.keyword_search = KeywordSettings()
         self.search = SearchSettings()  # abbreviation beam search over words, scored in batches by the model
         # The abbreviation prompt does not spell out the letters: the prompt is then the same for every call
         # and served from the model's cache (a pass saved); exact matches on MacKenzie were the same either way.
@@ -199,7 +204,7 @@ class LanguageSuggester:
         found = [Candidate(c.text, 2.0 + _squash(c.score - 1.0), "memory")
                  for c in filter_candidates(self.memory.search_labels(labels, 4 * n), allowed)]
         whole = [c for c in found if keeps_keywords(c.text, labels)]
-        partial = [c for c in found if not keeps_keywords(c.text, labels)]  # only if nothing else answers
+        partial = [c for c in found if not keeps_keywords(c.text, labels)]  # without a model, if nothing else answers
         model_ready = self.generator is not None
         keep = max(0, n - self.llm_label_slots) if model_ready else n
         out, spare = whole[:keep], whole[keep:n]
@@ -210,18 +215,52 @@ class LanguageSuggester:
             ranked = sorted(tmpl, key=lambda p: -self.ngram.phrase_log_score(p))
             fill = filter_candidates([Candidate(p, _squash(self.ngram.phrase_log_score(p) + 5.0) * 0.99, "ngram")
                                       for p in ranked], allowed, already=out + spare, keywords=labels)
+        if model_ready:
+            partial = []
         first = time.monotonic() - t0 if (out or spare or fill or partial) else None
         if len(out) < n:
             self._partial("labels", (out + spare + fill + partial)[:n])
-            self._llm_fill(out, n, prompts.labels_prompt(labels, context, self.partner_line), deadline, allowed,
-                           initials=None, max_tokens=24, keywords=labels,
-                           accept=lambda t: len(words(t)) <= 15 and keeps_keywords(t, labels)
-                           and not prompts.echoes_examples(t))
+            prompt = prompts.labels_prompt(labels, context, self.partner_line)
+
+            def accept(t: str) -> bool:
+                return (len(words(t)) <= 15 and keeps_keywords(t, labels) and not prompts.echoes_examples(t)
+                        and not is_keyword_salad(t, labels))
+
+            gen = self.generator
+            if self.keyword_strategy == "beam" and hasattr(gen, "beam_session") and hasattr(gen, "keyword_vocab"):
+                self._llm_keyword_beam(gen, out, n, labels, prompt, deadline, allowed, accept)
+            else:
+                self._llm_fill(out, n, prompt, deadline, allowed, initials=None, max_tokens=24, keywords=labels,
+                               accept=accept)
         out.extend(filter_candidates(spare, allowed, already=out))  # memory refills what the model left
         out.extend(filter_candidates(fill, allowed, already=out, keywords=labels))
         if not out:
-            out = partial  # the patient's phrases with some of the keywords beat an empty answer
+            # The speller without a model can never combine keywords: the patient's phrases with some of them
+            # beat an empty answer. With a model, a chosen keyword is never dropped (nothing in time: nothing).
+            out = partial
         return self._finish(out[:n], t0, first if first is not None else time.monotonic() - t0)
+
+    def _llm_keyword_beam(self, gen, out: list[Candidate], n: int, labels: Sequence[str], prompt: str,
+                          deadline: float, allowed: set[str], accept) -> None:
+        """Sentences around every keyword from one batched token-level beam search (see `keywords`)."""
+        self.last.llm_used = True
+        want = n - len(out)
+        with gen.beam_session(deadline) as lm:
+            if lm is None:
+                self.last.deadline_hit = True
+                self.last.fallback_reason = "deadline reached: the model was busy"
+                return
+            res = combine_keywords(lm, gen.keyword_vocab(), labels, prompt, settings=self.keyword_search,
+                                   timer=self._timer, deadline=deadline, n=want + 2, accept=accept)
+        self.last.llm_attempts = res.passes
+        self.last.notes.append(f"keyword beam width {res.width}, {res.passes} passes")
+        if not res.complete:
+            self.last.deadline_hit = True
+            self.last.fallback_reason = "deadline reached: the model's finished sentences only"
+        found = [Candidate(t, 1.0 + _squash(lp + 3.0), "llm") for t, lp in res.sentences]
+        kept = filter_candidates(found, allowed, already=out, known_words=self.known_words, keywords=labels)
+        out.extend(kept[: max(0, want)])
+        self.last.llm_candidate_s.extend([time.monotonic() - self._t0] * len(kept[: max(0, want)]))
 
     def expand_abbreviation(self, abbreviation: str, context: Sequence[str] = (), n: int = 5,
                             deadline_s: float | None = None) -> list[Candidate]:
