@@ -113,6 +113,7 @@ class Tally:
         r = {k: self.outcomes[k] / n for k in OUTCOMES}
         r["attempts"] = sum(self.outcomes.values())
         r["false_per_10min"] = 600.0 * self.rest_acts / self.rest_s if self.rest_s else None
+        r["rest_acts"] = self.rest_acts
         r["release_acts"] = self.release_acts
         r["extra_acts"] = self.extra_acts
         r["rest_minutes"] = self.rest_s / 60.0
@@ -516,10 +517,10 @@ def markdown(report: dict) -> str:
             rs = [v[m] for v in people.values()]
             if not rs:
                 continue
-            acts = sum(r["false_per_10min"] * r["rest_minutes"] / 10 for r in rs if r["false_per_10min"] is not None)
+            acts = sum(r["rest_acts"] for r in rs)
             clips = sum(r["rest_minutes"] * 60 / CLIP_S for r in rs)
             lines.append(f"| {m} | " + " | ".join(f"{100 * np.mean([r[k] for r in rs]):.1f} ± {100 * np.std([r[k] for r in rs]):.1f} %"
-                                                 for k in OUTCOMES) + f" | {acts:.0f} of {clips:.0f} |")
+                                                 for k in OUTCOMES) + f" | {acts} of {clips:.0f} |")
         lines.append("")
     f = report.get("flexemg")
     if f and "pooled" in f:

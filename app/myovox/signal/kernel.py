@@ -46,9 +46,9 @@ _I_HEADER = 10
 # floats: header, then baseline, spread and off-level per channel
 _F_ONSET_TIME, _F_PEAK, _F_K, _F_QUIET_TIME = range(4)
 _F_HEADER = 4
-# one row per event: kind, onset index, confirmed/offset index, its local sample, then the channel flags;
+# one row per event: kind, onset index, confirmed/offset index, then the channel flags;
 # its floats: onset time, peak, the event's own time (an offset may lie in an earlier chunk)
-_E_HEADER = 4
+_E_HEADER = 3
 
 if numba is not None:
     _jit = numba.njit(cache=True, nogil=True)
@@ -136,11 +136,10 @@ if numba is not None:
         return count >= min_channels
 
     @_jit
-    def _emit(ev, evf, m, kind, index, local, when, ist, fs, ch):
+    def _emit(ev, evf, m, kind, index, when, ist, fs, ch):
         ev[m, 0] = kind
         ev[m, 1] = ist[_I_ONSET]
         ev[m, 2] = index
-        ev[m, 3] = local
         for c in range(ch):
             ev[m, _E_HEADER + c] = ist[_I_HEADER + c]
         evf[m, 0] = fs[_F_ONSET_TIME]
@@ -199,8 +198,7 @@ if numba is not None:
                     ist[_I_QUIET_SINCE] = -1
                     pos = up
                 elif limit <= n:
-                    m = _end(ev, evf, m, ist[_I_QUIET_SINCE], max(0, ist[_I_QUIET_SINCE] - first_index),
-                             fs[_F_QUIET_TIME], ist, fs, ch)
+                    m = _end(ev, evf, m, ist[_I_QUIET_SINCE], fs[_F_QUIET_TIME], ist, fs, ch)
                     pos = max(pos, limit)
                     continue
                 else:
@@ -224,7 +222,7 @@ if numba is not None:
                 confirm = ist[_I_ONSET] + ist[_I_MIN_SAMPLES] - first_index
                 if confirm < end:
                     c0 = max(confirm, 0)
-                    m = _emit(ev, evf, m, _BURST, first_index + c0, c0, times[c0], ist, fs, ch)
+                    m = _emit(ev, evf, m, _BURST, first_index + c0, times[c0], ist, fs, ch)
                     ist[_I_STATE] = _ACTIVE
             if end >= n:
                 break
@@ -234,14 +232,14 @@ if numba is not None:
                     ist[_I_QUIET_SINCE] = first_index + end
                     fs[_F_QUIET_TIME] = times[end]
                     continue  # a young burst's dip: bridged if the envelope rises again in time
-                m = _end(ev, evf, m, first_index + end, end, times[end], ist, fs, ch)
+                m = _end(ev, evf, m, first_index + end, times[end], ist, fs, ch)
             ist[_I_STATE] = _IDLE
         return m
 
     @_jit
-    def _end(ev, evf, m, index, local, when, ist, fs, ch):
+    def _end(ev, evf, m, index, when, ist, fs, ch):
         """`BurstDetector._end`: the burst's end event at `index`, then the refractory period, disarmed, idle."""
-        m = _emit(ev, evf, m, _BURST_END, index, local, when, ist, fs, ch)
+        m = _emit(ev, evf, m, _BURST_END, index, when, ist, fs, ch)
         ist[_I_REFRACTORY_UNTIL] = index + ist[_I_REFRACTORY]
         ist[_I_ARMED] = 0
         ist[_I_QUIET_SINCE] = -1
@@ -306,7 +304,7 @@ def _events(ev: np.ndarray, evf: np.ndarray, m: int) -> list:
     """Burst / BurstEnd objects from the kernel's event rows (Python ints and floats, as the reference makes)."""
     out = []
     for row, (onset_time, peak, when) in zip(ev[:m].tolist(), evf[:m].tolist()):
-        kind, onset, index, local = row[:_E_HEADER]
+        kind, onset, index = row[:_E_HEADER]
         channels = tuple(c for c, hit in enumerate(row[_E_HEADER:]) if hit)
         cls = Burst if kind == _BURST else BurstEnd
         out.append(cls(onset, onset_time, index, when, peak, channels))
