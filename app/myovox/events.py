@@ -48,6 +48,10 @@ class BurstEnd:
 REST_LIKE_START = ", after a rest-like start"
 #: Appended when its first span led with a gesture too unsure to act on, and it was watched past that span.
 UNSURE_START = ", after an unsure start"
+#: Appended when its first span led with a gesture the second opinion (`decode.second_opinion`) did not confirm.
+UNCONFIRMED_START = ", after an unconfirmed start"
+#: Part of the reason of a "no action" whose gesture was sure enough but not confirmed by the second opinion.
+NOT_CONFIRMED = ", not confirmed"
 
 #: The calibration label of "the patient is not moving": a decision for it never acts.
 REST_LABEL = "rest"
@@ -101,7 +105,7 @@ class GestureDecision:
     scores: tuple[tuple[str, float], ...] = ()  # every calibrated label with its probability
     latency_s: float = 0.0  # stream time from the onset to the sample that made the decision possible
     windows: int = 1  # how many of the attempt's windows were seen
-    reason: str = ""  # "decisive" | "burst end" | "max length" (+ REST_LIKE_START or UNSURE_START) | "" (one window)
+    reason: str = ""  # "decisive" | "burst end" | "max length" (+ NOT_CONFIRMED) (+ a *_START suffix) | "" (one window)
     top: str = ""  # the likeliest label even when below the rule (for the caregiver panel and the log)
 
     @property
@@ -116,7 +120,7 @@ class GestureDecision:
     @property
     def watched_longer(self) -> bool:
         """Decided after its first span, which looked like rest or was too unsure to act on (`decode.attempt`)."""
-        return self.began_rest_like or self.reason.endswith(UNSURE_START)
+        return self.began_rest_like or self.reason.endswith((UNSURE_START, UNCONFIRMED_START))
 
 
 @dataclass(frozen=True)

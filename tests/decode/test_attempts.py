@@ -2,6 +2,7 @@
 same cutting, detector sensitivity, and the returning patient's quick check."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from myovox.decode.attempt import Attempt, AttemptCollector, AttemptEvidence, At
 from myovox.decode.attempts_eval import cues_of
 from myovox.decode.calibration import WeakGestureError
 from myovox.decode.features import prepare_windows, rotate_ring
-from myovox.events import REST_LABEL, REST_LIKE_START, UNSURE_START, Burst, BurstEnd, GestureDecision, Threshold
+from myovox.events import (NOT_CONFIRMED, REST_LABEL, REST_LIKE_START, UNCONFIRMED_START, UNSURE_START, Burst, BurstEnd,
+                           GestureDecision, Threshold)
 from myovox.signal.chain import SignalChain, detect_offline
 
 CARD = Path(__file__).resolve().parents[2] / "models" / "myo8_200hz.card.json"
@@ -94,6 +96,42 @@ def test_a_rest_like_or_unsure_start_keeps_the_attempt_watching_and_a_sure_gestu
         twitch.add(np.array(quiet), 0.2 + 0.05 * k)
     d = twitch.close(0.5, "burst end")  # the burst ended still rest-like: rest, never an action
     assert d.top == REST_LABEL and not d.is_action and d.reason == "burst end, after a rest-like start"
+
+
+def test_an_action_waits_for_the_second_opinion_and_is_no_action_when_it_never_agrees():
+    """The classical check votes per window; an action needs its majority over the same (latest span) windows."""
+    rule, span = AttemptRule(), 3
+    fist, quiet = [0.99, 0.005, 0.005], [0.1, 0.1, 0.8]
+    F, O, R = 0, 1, 2
+    agree = AttemptEvidence(LABELS, rule, onset_time=0.0, span=span)
+    d = agree.add(np.array(fist), 0.2, vote=F)
+    assert d is not None and d.label == "fist" and d.reason == "decisive"  # confirmed: as without a check
+
+    late = AttemptEvidence(LABELS, rule, onset_time=0.0, span=span)
+    assert [late.add(np.array(fist), 0.2 + 0.05 * k, vote=O) for k in range(span)] == [None] * span
+    assert late.watching == UNCONFIRMED_START  # sure, but the check named another gesture: watched on
+    assert late.add(np.array(fist), 0.35, vote=F) is None  # one of three windows agrees: not yet
+    d = late.add(np.array(fist), 0.40, vote=F)  # two of the latest three: the majority agrees
+    assert d is not None and d.label == "fist" and d.reason == "decisive" + UNCONFIRMED_START and d.watched_longer
+    assert d.windows == span + 2
+
+    never = AttemptEvidence(LABELS, rule, onset_time=0.0, span=span)
+    for k in range(6):
+        assert never.add(np.array(fist), 0.2 + 0.05 * k, vote=O) is None
+    d = never.close(0.6, "burst end")
+    assert not d.is_action and d.label is None and d.top == "fist" and d.confidence >= rule.act_early
+    assert d.reason == "burst end" + NOT_CONFIRMED + UNCONFIRMED_START and d.watched_longer
+
+    tie = AttemptEvidence(LABELS, rule, onset_time=0.0, span=2)
+    assert tie.add(np.array(fist), 0.2, vote=O) is None
+    d = tie.add(np.array(fist), 0.25, vote=F)  # one vote each: a tie agrees
+    assert d is not None and d.label == "fist"
+
+    rest = AttemptEvidence(LABELS, rule, onset_time=0.0, span=span)
+    for k in range(4):
+        rest.add(np.array(quiet), 0.2 + 0.05 * k, vote=F)  # the check can never turn rest into an action
+    d = rest.close(0.5)
+    assert not d.is_action and d.top == REST_LABEL and NOT_CONFIRMED not in d.reason
 
 
 # -- on real recordings ------------------------------------------------------------------------------
@@ -275,11 +313,59 @@ def test_sensitivity_fit_flags_a_noisy_rest_and_names_the_weak_repetitions():
 def test_calibration_file_keeps_the_rule_and_the_training_windows(calibrated, tmp_path):
     from myovox.decode.calibration import Calibration
 
-    dec, cal, _, _ = calibrated
+    dec, cal, ex, _ = calibrated
     again = Calibration.load(cal.save(tmp_path / "c.json"))
     assert again.attempt_rule == cal.attempt_rule
     np.testing.assert_array_equal(again.training.x, cal.training.x)
     np.testing.assert_array_equal(again.training.y, cal.training.y)
+    w = dec.windows(np.concatenate([reps[0] for reps in ex.values()]), RATE)
+    before = dec.second_votes(w)
+    dec.use(again)
+    try:
+        np.testing.assert_array_equal(dec.second_votes(w), before)  # the same check after a restart
+    finally:
+        dec.use(cal)
+    # a second opinion for other gestures (a hand-edited or mixed-up file) is refused, not used
+    d = json.loads((tmp_path / "c.json").read_text())
+    d["second_opinion"]["labels"] = d["second_opinion"]["labels"][::-1]
+    (tmp_path / "bad.json").write_text(json.dumps(d))
+    with pytest.raises(CalibrationError, match="second opinion"):
+        dec.use(Calibration.load(tmp_path / "bad.json"))
+    d["second_opinion"]["y"] = d["second_opinion"]["y"][:-1]
+    (tmp_path / "bad.json").write_text(json.dumps(d))
+    with pytest.raises(CalibrationError, match="damaged"):
+        Calibration.load(tmp_path / "bad.json")
+
+
+def test_the_second_opinion_keeps_wrong_actions_away_on_real_attempts(calibrated, session):
+    """On the cues calibration never saw: with the classical check, no more wrong actions than without it, and
+    at most two right actions lost to it (they become "no action", a retry)."""
+    dec, cal, _, _ = calibrated
+    assert cal.second_opinion is not None and cal.second_opinion.labels == cal.labels
+    outcome = {}
+    for name, c in (("with", cal), ("without", replace(cal, second_opinion=None))):
+        dec.use(c)
+        rows = []
+        for rec in session[1:]:
+            decided = [(a, dec.decide_attempt(a)) for a in dec.attempts(rec.signal, RATE)]
+            for cue in cues_of(rec)[3:]:
+                mine = [d for a, d in decided if cue.start - 200 <= a.burst.onset_index < cue.stop]
+                rows.append("no burst" if not mine else "correct" if mine[0].label == cue.label
+                            else "no action" if not mine[0].is_action else "wrong")
+        outcome[name] = rows
+    dec.use(cal)
+    assert outcome["with"].count("wrong") <= outcome["without"].count("wrong")
+    assert outcome["with"].count("correct") >= outcome["without"].count("correct") - 2
+    # the check itself is a competent classifier on these held-out attempts (most of their windows right)
+    right = total = 0
+    for rec in session[1:]:
+        for a in dec.attempts(rec.signal, RATE):
+            cue = next((c for c in cues_of(rec)[3:] if c.start - 200 <= a.burst.onset_index < c.stop), None)
+            if cue is not None:
+                v = dec.second_votes(dec.movement(a))
+                right += int(np.sum(v == cal.labels.index(cue.label)))
+                total += len(v)
+    assert total and right >= 0.7 * total
 
 
 def test_returning_patient_quick_check_undoes_a_turned_band(calibrated, shared_data):
@@ -299,6 +385,13 @@ def test_returning_patient_quick_check_undoes_a_turned_band(calibrated, shared_d
         assert any("turned" in n for n in new.notes) and any("quick check" in n for n in new.notes)
         assert new.head.temperature == cal.head.temperature and new.attempt_rule == cal.attempt_rule
         assert len(new.training.y) > len(cal.training.y)
+        assert len(new.second_opinion.y) > len(cal.second_opinion.y)  # the check is refitted with today's too
+        # and it reads the turned band with the turn undone, as yesterday's check read the band in place
+        w = dec.windows(files[3].signal[2000:2600], RATE)
+        dec.use(new)
+        turned = dec.second_votes(rotate_ring(w, 1))
+        dec.use(replace(new, rotation=0))
+        assert np.array_equal(turned, dec.second_votes(w))
         untouched = dec.returning({k: [rotate_ring(v[0][None], -1)[0]] for k, v in today.items()}, RATE,
                                   rest=files[0].signal[:600], use=False)
         assert untouched.rotation == 0  # the band where it was: no turn invented

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from myovox.events import REST_LABEL, GestureDecision  # noqa: E402
+from myovox.events import NOT_CONFIRMED, REST_LABEL, UNCONFIRMED_START, GestureDecision  # noqa: E402
 from myovox.ui.caregiver_panel import CaregiverPanel  # noqa: E402
 
 
@@ -23,3 +23,16 @@ def test_the_panel_names_the_decision_its_latency_and_a_rest_like_start(qtbot):
     assert panel.decision.text().startswith("decision: no action (looked like rest), 600 ms after onset")
     panel.show_decision(GestureDecision(None, 0.62, 1.0, latency_s=0.495, windows=7, reason="max length", top="open"))
     assert panel.decision.text() == "decision: no action (unsure: open at 0.62), 495 ms after onset, 7 windows"
+
+
+def test_the_panel_says_when_the_classical_check_held_a_decision_back(qtbot):
+    panel = CaregiverPanel()
+    qtbot.addWidget(panel)
+    panel.show_decision(GestureDecision(None, 0.98, 1.0, latency_s=0.6, windows=12,
+                                        reason="burst end" + NOT_CONFIRMED + UNCONFIRMED_START, top="pronation"))
+    text = panel.decision.text()
+    assert text.startswith("decision: no action (pronation at 0.98, but the classical check disagreed)")
+    assert "the classical check disagreed at first, so it was watched longer" in text
+    panel.show_decision(GestureDecision("fist", 0.97, 1.0, latency_s=0.4, windows=8,
+                                        reason="decisive" + UNCONFIRMED_START, top="fist"))
+    assert panel.decision.text().startswith("decision: fist (0.97), 400 ms after onset, 8 windows; the classical check")

@@ -151,7 +151,8 @@ class BedsideSession:
             ev = self._attempts[key] = self.decoder.open_attempt(item.burst)
         if ev.decided is not None:
             return None  # decided already: the rest of the burst needs no encoder
-        return ev.add(self.decoder.probabilities(item.raw)[0], item.end_time)
+        votes = self.decoder.second_votes(item.raw)
+        return ev.add(self.decoder.probabilities(item.raw)[0], item.end_time, None if votes is None else int(votes[0]))
 
     def _suggest(self, req: RequestSuggestions) -> SuggestionsReady:
         s = self.suggester

@@ -28,6 +28,7 @@ from .card import ModelCard, ModelCardError, load_card
 from .features import hudgins_features, rotate_ring, sliding_windows, spatial_features
 from .finetune import ONNX_NAMES, TopWeights, fine_tune
 from .head import EmbeddingHead, MajorityVote, fit_temperature, reject
+from .second_opinion import SecondOpinion
 
 __all__ = [
     "GestureDecoder", "load_decoder", "Calibration", "CalibrationError", "ModelCardError", "GestureDecision",
@@ -285,6 +286,7 @@ class GestureDecoder:
         for i, lab in enumerate(labels):
             prep = self.card.prepare(windows[y == i])
             patterns[lab] = np.log(np.sqrt(np.mean(prep**2, axis=(0, 1))) + 1e-6).tolist()
+        second = SecondOpinion.fit(self.card.prepare(windows), y, labels)
         cal = Calibration(
             patient=patient, profile=self.card.profile, model=self.card.name, model_sha256=self.card.sha256,
             created=created or datetime.now().isoformat(timespec="seconds"), labels=labels, head=head,
@@ -292,7 +294,7 @@ class GestureDecoder:
             confusion=conf.tolist(), reliable=tuple(k for k, a in acc.items() if a >= reliable_accuracy),
             cv_method=cv_method + " (per attempt)", repetitions=used,
             channel_patterns=patterns, detector_threshold=threshold, encoder_top=top, notes=tuple(notes),
-            attempt_rule=rule, training=HeadTraining(emb.astype(np.float32), y.astype(np.int64)),
+            attempt_rule=rule, training=HeadTraining(emb.astype(np.float32), y.astype(np.int64)), second_opinion=second,
         )
         if use:
             self.use(cal)
@@ -375,7 +377,8 @@ class GestureDecoder:
         cal = self._calibrated()
         p = self.probabilities(attempt.windows)
         return decide_sequence(cal.labels, self.rule, p, attempt.burst.onset_time, np.asarray(attempt.window_times),
-                               attempt.end_time, attempt.reason, span=self.profile.attempt_windows)
+                               attempt.end_time, attempt.reason, span=self.profile.attempt_windows,
+                               votes=self.second_votes(attempt.windows))
 
     def decide_recording(self, recording: np.ndarray, rate_hz: float) -> list[GestureDecision]:
         """One decision per attempt in a raw recording, through the live chain (detector, windows, rule)."""
@@ -423,6 +426,10 @@ class GestureDecoder:
         if top is not None and (base is None or any(getattr(top, k).shape != getattr(base, k).shape for k in ONNX_NAMES)):
             raise CalibrationError("the calibration refitted an encoder top this model card does not offer "
                                    "(its fine_tune setting or layer sizes differ); calibrate again")
+        second = calibration.second_opinion
+        if second is not None and (second.labels != calibration.labels or second.wamp_threshold.shape != (self.card.channels,)):
+            raise CalibrationError("the calibration's second opinion does not fit its gestures or this amplifier's "
+                                   "channels; calibrate again")
         self.calibration = calibration
         if self.vote:
             self.vote.reset()
@@ -568,7 +575,12 @@ class GestureDecoder:
         x = np.concatenate([cal.training.x, np.repeat(x_new, weight, axis=0)])
         y = np.concatenate([cal.training.y, np.repeat(y_new, weight)])
         head = EmbeddingHead(cal.labels, shrinkage=HEAD_SHRINKAGE, temperature=cal.head.temperature).fit(x, y)
-        new = replace(cal, head=head, detector_threshold=thr, rotation=int(shift), patient=patient or cal.patient,
+        second = cal.second_opinion
+        if second is not None:
+            w_new = np.concatenate([w for _, w in reps]).astype(np.float32)
+            second = second.refit(self.card.prepare(rotate_ring(w_new, shift) if shift else w_new), y_new, weight,
+                                  kept=TRAINING_KEPT)
+        new = replace(cal, head=head, detector_threshold=thr, second_opinion=second, rotation=int(shift), patient=patient or cal.patient,
                       created=created or datetime.now().isoformat(timespec="seconds"), notes=tuple(notes),
                       training=HeadTraining(np.concatenate([cal.training.x, x_new])[-TRAINING_KEPT:].astype(np.float32),
                                             np.concatenate([cal.training.y, y_new])[-TRAINING_KEPT:]),
@@ -589,6 +601,19 @@ class GestureDecoder:
         w = np.asarray(raw_windows, dtype=np.float32)
         self.card.check_window(w)
         return cal.head.probabilities(self._head_inputs(w[None] if w.ndim == 2 else w))
+
+    def second_votes(self, raw_windows: np.ndarray) -> np.ndarray | None:
+        """The second opinion's label index for each raw window (n x samples x channels, the band's turn undone),
+        or None when the calibration has none (made before it existed)."""
+        cal = self._calibrated()
+        if cal.second_opinion is None:
+            return None
+        w = np.asarray(raw_windows, dtype=np.float32)
+        self.card.check_window(w)
+        w = w[None] if w.ndim == 2 else w
+        if cal.rotation:
+            w = rotate_ring(w, cal.rotation)
+        return cal.second_opinion.votes(self.card.prepare(w))
 
     def decide_many(self, raw_windows: np.ndarray) -> tuple[list[str | None], np.ndarray]:
         """Labels (None = no action) and confidences of many windows, without voting."""

@@ -24,6 +24,11 @@ for up to `attempt_hold_ms`), acting as soon as the sliding evidence is decisive
 `act_at`. On myo_readings session 1 (the only one it was chosen on) watching a rest-like start turned 6 of 105
 cued attempts from "no action" into the right action; watching an unsure start too, 1 more of 105 in the stream
 and 2 of 105 on 2-s clips, with no more wrong actions (`docs/notes/issue-12.md`).
+
+With a second opinion (`decode.second_opinion`: a classical LDA's vote per window) an action also needs the
+opinion's majority over the same windows (the latest `span`) to name the same gesture (a tie counts as agreement):
+while it names another, an early or first-span decision waits (watched on, `UNCONFIRMED_START`), and at the
+attempt's end it is "no action".
 """
 from __future__ import annotations
 
@@ -31,7 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..events import REST_LABEL, REST_LIKE_START, UNSURE_START, AttemptEnd, Burst, GestureDecision, OnsetWindow
+from ..events import (NOT_CONFIRMED, REST_LABEL, REST_LIKE_START, UNCONFIRMED_START, UNSURE_START, AttemptEnd, Burst,
+                      GestureDecision, OnsetWindow)
 
 #: A wrong action costs this many retries (undo + retry, and it may have spoken for the patient).
 #: Chosen as a safety stance, not tuned: it sets act_at = 1 - 1/5 = 0.8 on the per-attempt confidence.
@@ -102,6 +108,7 @@ class AttemptEvidence:
         self.onset_time = float(onset_time)
         self.span = span if span is None else max(1, int(span))
         self._recent: list[np.ndarray] = []  # the latest `span` windows' log probabilities (all of them without a span)
+        self._votes: list[int] = []  # the second opinion's votes over the same windows (empty: no second opinion)
         self._sum = np.zeros(len(self.labels))
         self.windows = 0
         self.watching = ""  # why the burst is watched past its first span (REST_LIKE_START / UNSURE_START), or ""
@@ -111,25 +118,42 @@ class AttemptEvidence:
     def posterior(self) -> np.ndarray:
         return attempt_posterior(self._sum, self.rule.scale(min(self.windows, self.span or self.windows)))
 
-    def add(self, probabilities: np.ndarray, time: float) -> GestureDecision | None:
-        """One more window (its calibrated probabilities, and the stream time of its last sample)."""
+    def add(self, probabilities: np.ndarray, time: float, vote: int | None = None) -> GestureDecision | None:
+        """One more window (its calibrated probabilities, the stream time of its last sample, and the second
+        opinion's vote for it as a label index, when there is a second opinion)."""
         if self.decided is not None:
             return None
         lp = np.log(np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1.0))
         self._sum += lp
         self._recent.append(lp)
+        if vote is not None:
+            self._votes.append(int(vote))
         if self.span is not None and len(self._recent) > self.span:
             self._sum -= self._recent.pop(0)
+            if len(self._votes) > self.span:
+                self._votes.pop(0)
         self.windows += 1
         p = self.posterior()
         top = int(np.argmax(p))
-        if top != self._rest and p[top] >= self.rule.act_early:
+        confirmed = self.confirmed(top)
+        if top != self._rest and p[top] >= self.rule.act_early and confirmed:
             return self._decide(p, top, time, "decisive", act=True)
         if self.span is not None and self.windows == self.span:
             if top != self._rest and p[top] >= self.rule.act_at:  # a gesture leads the first full span: act now
-                return self._decide(p, top, time, "max length", act=True)
-            self.watching = REST_LIKE_START if top == self._rest else UNSURE_START
+                if confirmed:
+                    return self._decide(p, top, time, "max length", act=True)
+                self.watching = UNCONFIRMED_START
+            else:
+                self.watching = REST_LIKE_START if top == self._rest else UNSURE_START
         return None
+
+    def confirmed(self, label_index: int) -> bool:
+        """Does the second opinion's majority over the latest windows name this label (ties agree)? True
+        without a second opinion."""
+        if not self._votes:
+            return True
+        counts = np.bincount(np.asarray(self._votes), minlength=len(self.labels))
+        return bool(label_index < len(counts) and counts[label_index] >= counts.max())
 
     def close(self, time: float, reason: str = "burst end") -> GestureDecision | None:
         """The attempt is over: decide now if it was not decided early (None if it was, or saw no window)."""
@@ -137,7 +161,10 @@ class AttemptEvidence:
             return None
         p = self.posterior()
         top = int(np.argmax(p))
-        return self._decide(p, top, time, reason, act=p[top] >= self.rule.act_at)
+        sure = p[top] >= self.rule.act_at
+        if sure and top != self._rest and not self.confirmed(top):
+            return self._decide(p, top, time, reason + NOT_CONFIRMED, act=False)
+        return self._decide(p, top, time, reason, act=sure)
 
     def _decide(self, p: np.ndarray, top: int, time: float, reason: str, act: bool) -> GestureDecision:
         reason += self.watching
@@ -150,13 +177,16 @@ class AttemptEvidence:
 
 def decide_sequence(labels, rule: AttemptRule, probabilities: np.ndarray, onset_time: float = 0.0,
                     window_times: np.ndarray | None = None, end_time: float | None = None,
-                    reason: str = "burst end", span: int | None = None) -> GestureDecision | None:
-    """The live rule over an attempt's windows (rows of `probabilities`, in order), offline."""
+                    reason: str = "burst end", span: int | None = None,
+                    votes: np.ndarray | None = None) -> GestureDecision | None:
+    """The live rule over an attempt's windows (rows of `probabilities`, in order; `votes`: the second opinion's
+    label index per window, if any), offline."""
     p = np.asarray(probabilities, dtype=np.float64)
     times = np.asarray(window_times) if window_times is not None else np.arange(1, len(p) + 1, dtype=np.float64)
     ev = AttemptEvidence(labels, rule, onset_time, span)
-    for row, t in zip(p, times):
-        d = ev.add(row, float(t))
+    vs = [None] * len(p) if votes is None else [int(v) for v in votes]
+    for row, t, v in zip(p, times, vs):
+        d = ev.add(row, float(t), v)
         if d is not None:
             return d
     end = end_time if end_time is not None else (float(times[-1]) if len(times) else onset_time)

@@ -16,6 +16,7 @@ from ..events import Threshold
 from .attempt import AttemptRule
 from .finetune import TopWeights
 from .head import EmbeddingHead
+from .second_opinion import SecondOpinion
 
 CALIBRATION_SCHEMA = "myovox.calibration/1"
 
@@ -75,6 +76,7 @@ class Calibration:
     encoder_top: TopWeights | None = None  # the encoder's top layers as refitted on this patient (decode.finetune)
     attempt_rule: AttemptRule | None = None  # how an attempt's windows become one decision; None: the defaults
     training: HeadTraining | None = None  # the head's own training windows (for a returning patient's quick check)
+    second_opinion: SecondOpinion | None = None  # the classical check an action must agree with (decode.second_opinion)
 
     def with_rotation(self, shift: int) -> "Calibration":
         return replace(self, rotation=int(shift))
@@ -105,6 +107,7 @@ class Calibration:
             "encoder_top": None if self.encoder_top is None else self.encoder_top.to_dict(),
             "attempt_rule": None if self.attempt_rule is None else self.attempt_rule.to_dict(),
             "training": None if self.training is None else self.training.to_dict(),
+            "second_opinion": None if self.second_opinion is None else self.second_opinion.to_dict(),
             "notes": list(self.notes),
         }
 
@@ -138,6 +141,7 @@ class Calibration:
                 encoder_top=TopWeights.from_dict(d["encoder_top"]) if d.get("encoder_top") else None,
                 attempt_rule=AttemptRule.from_dict(d["attempt_rule"]) if d.get("attempt_rule") else None,
                 training=HeadTraining.from_dict(d["training"]) if d.get("training") else None,
+                second_opinion=SecondOpinion.from_dict(d["second_opinion"]) if d.get("second_opinion") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:  # binascii.Error (bad base64) is a ValueError
             raise CalibrationError(f"{path}: calibration file is damaged ({exc!r}); calibrate again") from exc

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget
 
-from ..events import REST_LABEL
+from ..events import NOT_CONFIRMED, REST_LABEL, UNCONFIRMED_START
 
 FAULT_MARK_S = 2.0  # a channel's red "artefacts" mark clears after this many stream seconds without a fault
 
@@ -122,10 +122,15 @@ class CaregiverPanel(QWidget):
         when = f"{1000 * decision.latency_s:.0f} ms after onset, {decision.windows} window{'s' * (decision.windows != 1)}"
         if decision.began_rest_like:
             when += "; the burst began rest-like, so it was watched longer"
+        elif decision.reason.endswith(UNCONFIRMED_START):
+            when += "; the classical check disagreed at first, so it was watched longer"
         elif decision.watched_longer:
             when += "; the burst began unsure, so it was watched longer"
         if decision.is_action:
             self.decision.setText(f"decision: {decision.label} ({decision.confidence:.2f}), {when}")
+        elif NOT_CONFIRMED in decision.reason:
+            self.decision.setText(f"decision: no action ({decision.top} at {decision.confidence:.2f}, but the classical "
+                                  f"check disagreed), {when}")
         elif decision.top == REST_LABEL or decision.label == REST_LABEL:
             self.decision.setText(f"decision: no action (looked like rest), {when}")
         else:
