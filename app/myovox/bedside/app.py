@@ -15,8 +15,8 @@ from .session import BedsideSession
 from .setup import load_decoder_for, speller_config
 
 
-#: Measured next session on myo_readings (session-1 calibration, today's rest only): 8-16 % of attempts acted wrong;
-#: with the quick check's one repetition per gesture 3.4-6.3 % (docs/notes/issue-12.md, session 7).
+#: Measured next session on myo_readings (session-1 calibration, today's rest only): 4.0-12.0 % of attempts acted
+#: wrong; with the quick check's one repetition per gesture 1.1-2.9 % (docs/notes/issue-12.md, session 8).
 def calibrated_before_today(created: str, today: date | None = None) -> bool:
     """Whether a calibration's `created` stamp (ISO date or date-time) lies on an earlier day than today. A stamp
     that cannot be read counts as earlier: the caregiver is asked to check rather than told nothing."""
