@@ -111,7 +111,8 @@ class AttemptEvidence:
         self._votes: list[int] = []  # the second opinion's votes over the same windows (empty: no second opinion)
         self._sum = np.zeros(len(self.labels))
         self.windows = 0
-        self.watching = ""  # why the burst is watched past its first span (REST_LIKE_START / UNSURE_START), or ""
+        self.watching = ""  # why the burst is watched past its first span (REST_LIKE_START / UNSURE_START /
+        # UNCONFIRMED_START), or ""
         self.decided: GestureDecision | None = None
         self._rest = self.labels.index(REST_LABEL) if REST_LABEL in self.labels else -1
 
