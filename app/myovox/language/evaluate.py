@@ -86,6 +86,9 @@ class TaskScore:
     wer_best5: list[float] = field(default_factory=list)
     latency_s: list[float] = field(default_factory=list)
     first_s: list[float] = field(default_factory=list)
+    five_s: list[float] = field(default_factory=list)  # when five candidates were on hand (answers that had five)
+    empty: int = 0  # answers with no candidate at all
+    late: int = 0  # answers whose model search went on past the deadline because nothing else was there
     deadline_hits: int = 0
     llm_candidates: int = 0
     skipped: int = 0
@@ -121,8 +124,16 @@ class TaskScore:
         self.misses[why] = self.misses.get(why, 0) + 1
 
     def add(self, target: str, cands, latency: float, first: float | None, deadline_hit: bool,
-            keywords=(), known_words=None) -> None:
+            keywords=(), known_words=None, report=None) -> None:
+        """`report`: the suggester's `last` (its stream times: when five were on hand, a late answer)."""
         texts = [c.text for c in cands]
+        self.empty += not texts
+        self.late += bool(getattr(report, "late", False))
+        five = getattr(report, "five_candidates_s", None)
+        if report is not None and not hasattr(report, "five_candidates_s") and len(texts) >= 5:
+            five = latency  # a suggester that hands its answer over only when it returns
+        if five is not None:
+            self.five_s.append(five)
         band = self.by_length.setdefault(length_band(target), [0, 0])
         band[0] += 1
         band[1] += any(normalize(t) == normalize(target) for t in texts[:5])
@@ -144,7 +155,7 @@ class TaskScore:
         self.wer_top1.append(word_error_rate(target, texts[0]) if texts else 1.0)
         self.wer_best5.append(min((word_error_rate(target, t) for t in texts[:5]), default=1.0))
         self.latency_s.append(latency)
-        if first is not None:
+        if first is not None and texts:  # nothing offered: no first candidate to time
             self.first_s.append(first)
         self.deadline_hits += deadline_hit
         self.llm_candidates += sum(c.source == "llm" for c in cands)
@@ -164,6 +175,11 @@ class TaskScore:
             "latency_median_s": statistics.median(self.latency_s) if self.latency_s else float("nan"),
             "latency_p95_s": pct(self.latency_s, 0.95),
             "first_candidate_median_s": statistics.median(self.first_s) if self.first_s else float("nan"),
+            "first_candidate_p95_s": pct(self.first_s, 0.95),
+            "five_candidates_median_s": statistics.median(self.five_s) if self.five_s else float("nan"),
+            "five_candidates_p95_s": pct(self.five_s, 0.95), "answers_with_five": len(self.five_s),
+            "empty_answers": self.empty / self.n if self.n else float("nan"),
+            "late_answers": self.late / self.n if self.n else float("nan"),
             "deadline_hits": self.deadline_hits, "llm_candidates": self.llm_candidates,
             "top5_by_length": {k: {"phrases": v[0], "top5": v[1] / v[0]}
                                for k, v in sorted(self.by_length.items(), key=lambda kv: int(kv[0].split("-")[0]))},
@@ -281,7 +297,7 @@ def evaluate_set(name: str, phrases: list[str], other: list[str], modes: list[st
                     t0 = time.monotonic()
                     c = sug.phrases_from_labels(kws, context=ctx, n=5)
                     labels_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s, sug.last.deadline_hit,
-                                 keywords=kws, known_words=known)
+                                 keywords=kws, known_words=known, report=sug.last)
                 elif "labels" in tasks:
                     labels_s.skipped += 1
                 if "abbreviation" in tasks:
@@ -321,7 +337,11 @@ def _print_mode(name: str, mode: str, r: dict) -> None:
         bands = " ".join(f"{k} words {v['top5']:.1%} (n={v['phrases']})" for k, v in s["top5_by_length"].items())
         extra = (f" every keyword kept: {s['answers_keeping_every_keyword']:.1%} of answers, "
                  f"{s['candidates_keeping_every_keyword']:.1%} of candidates; two or more model sentences: "
-                 f"{s['answers_with_two_model_sentences']:.1%} of answers;" if task.startswith("labels") else "")
+                 f"{s['answers_with_two_model_sentences']:.1%} of answers; empty: {s['empty_answers']:.1%}, late "
+                 f"(searched past the deadline): {s['late_answers']:.1%}; first candidate median "
+                 f"{s['first_candidate_median_s'] * 1000:.0f} ms p95 {s['first_candidate_p95_s'] * 1000:.0f} ms; five "
+                 f"median {s['five_candidates_median_s'] * 1000:.0f} ms p95 {s['five_candidates_p95_s'] * 1000:.0f} ms "
+                 f"(n={s['answers_with_five']});" if task.startswith("labels") else "")
         print(f"{'':21s} top5 by length: {bands};{extra} first candidate ends unfinished: "
               f"{s['first_ends_unfinished']:.1%}; garbled candidates: {s['garbled_candidates']} of "
               f"{s['candidates_offered']}" + (f" e.g. {s['garbled_examples']}" if s["garbled_examples"] else ""),
