@@ -56,6 +56,7 @@ class CallReport:
     llm_candidate_s: list[float] = field(default_factory=list)  # when each model candidate was ready
     # Keywords -> phrases: when five candidates were first on hand (the instant answer or an update; None: never).
     five_candidates_s: float | None = None
+    first_sentence_s: float | None = None  # keywords -> phrases: the first candidate other than the keywords as chosen
     late: bool = False  # keywords -> phrases: nothing to show at the deadline, so the search went on (bounded)
     notes: list[str] = field(default_factory=list)
     # Abbreviation only: the beam search's candidates with its own score of each (summed over the sentence, best
@@ -92,6 +93,7 @@ class LanguageSuggester:
         # Keywords -> phrases with nothing to show at the deadline (no phrase of the patient's keeps every keyword
         # and the model finished none): the search goes on for at most this long, and its sentences come late.
         self.keyword_late_s = 3.0
+        self.keyword_line = True  # several keywords: the keywords as chosen ("pain, leg") are offered last, if room
         self.llm_word_slots = 3  # at most this many word slots from the model; the n-gram fills the rest
         self.llm_label_slots = 2  # keywords -> phrases: slots kept for the model's sentences while it is ready
         # What the conversation partner just said (typed by a caregiver), conditioning every task; "" = none.
@@ -226,17 +228,26 @@ class LanguageSuggester:
                                       for p in ranked], allowed, already=out + spare, keywords=labels)
         if model_ready:
             partial = []
+        # The patient's keywords as they chose them ("pain, leg": lower case, no sentence), last of all and only
+        # where there is room: something that keeps every keyword at once, and never an empty answer. Their own
+        # words, so the filter leaves them alone ("typed"); a single keyword has its sentence templates instead.
+        own = [Candidate(", ".join(labels), 0.0, "typed")] if self.keyword_line and not fill else []
 
         def answer() -> list[Candidate]:
-            """What the speller should show now: the same rule as the final answer, so an update never reorders."""
+            """What the speller should show now: the same rule as the final answer."""
             now = list(out)
             now.extend(filter_candidates(spare, allowed, already=now))  # memory refills what the model left
             now.extend(filter_candidates(fill, allowed, already=now, keywords=labels))
+            if not now:
+                # The speller without a model can never combine keywords: the patient's phrases with some of them
+                # beat nothing (with a model, a chosen keyword is never dropped); the keywords alone keep a slot.
+                now = list(partial[: max(0, n - len(own))])
+            now.extend(filter_candidates(own, allowed, already=now))
             return now[:n]
 
-        first = time.monotonic() - t0 if (out or spare or fill or partial) else None
+        first = time.monotonic() - t0 if (out or spare or fill or partial or own) else None
         if len(out) < n:
-            preview = (out + spare + fill + partial)[:n]
+            preview = answer()
             self._show_labels(preview)
             prompt = prompts.labels_prompt(labels, context, self.partner_line)
 
@@ -246,19 +257,15 @@ class LanguageSuggester:
 
             gen = self.generator
             if self.keyword_strategy == "beam" and hasattr(gen, "beam_session") and hasattr(gen, "keyword_vocab"):
-                # Nothing at all to show (no phrase of the patient's keeps every keyword): the search may go on
-                # past the deadline, bounded, and its sentences reach the speller as a later update.
-                late = self.keyword_late_s if not preview else 0.0
+                # No sentence to show (no phrase of the patient's keeps every keyword, only their keywords as
+                # chosen): the search may go on past the deadline, bounded; its sentences come as a later update.
+                late = self.keyword_late_s if not (out or spare or fill) else 0.0
                 self._llm_keyword_beam(gen, out, n, labels, prompt, deadline, allowed, accept,
                                        late_s=late, show=lambda: self._show_labels(answer()))
             else:
                 self._llm_fill(out, n, prompt, deadline, allowed, initials=None, max_tokens=24, keywords=labels,
                                accept=accept)
         out = answer()
-        if not out:
-            # The speller without a model can never combine keywords: the patient's phrases with some of them
-            # beat an empty answer. With a model, a chosen keyword is never dropped (nothing in time: nothing).
-            out = partial[:n]
         self._show_labels(out, publish=False)
         first = self.last.first_candidate_s if self.last.first_candidate_s is not None else first
         return self._finish(out, t0, first if first is not None else time.monotonic() - t0)
@@ -271,6 +278,8 @@ class LanguageSuggester:
         now = time.monotonic() - self._t0
         if self.last.first_candidate_s is None:
             self.last.first_candidate_s = now
+        if self.last.first_sentence_s is None and any(c.source != "typed" for c in cands):
+            self.last.first_sentence_s = now
         if len(cands) >= 5 and self.last.five_candidates_s is None:
             self.last.five_candidates_s = now
         if publish:
