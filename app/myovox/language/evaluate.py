@@ -95,6 +95,7 @@ class TaskScore:
     empty: int = 0  # answers with no candidate at all
     keywords_only: int = 0  # answers with nothing but the patient's keywords as chosen ("typed"): no sentence
     late: int = 0  # answers whose model search went on past the deadline because nothing else was there
+    late_found: int = 0  # ... and found a sentence in the extra time
     deadline_hits: int = 0
     llm_candidates: int = 0
     skipped: int = 0
@@ -136,6 +137,7 @@ class TaskScore:
         self.empty += not texts
         self.keywords_only += bool(texts) and all(c.source == "typed" for c in cands[:5])
         self.late += bool(getattr(report, "late", False))
+        self.late_found += bool(getattr(report, "late", False)) and any(c.source == "llm" for c in cands)
         five = getattr(report, "five_candidates_s", None)
         if report is not None and not hasattr(report, "five_candidates_s") and len(texts) >= 5:
             five = latency  # a suggester that hands its answer over only when it returns
@@ -197,6 +199,7 @@ class TaskScore:
             "empty_answers": self.empty / self.n if self.n else float("nan"),
             "keywords_only_answers": self.keywords_only / self.n if self.n else float("nan"),
             "late_answers": self.late / self.n if self.n else float("nan"),
+            "late_answers_with_a_model_sentence": self.late_found / self.n if self.n else float("nan"),
             "deadline_hits": self.deadline_hits, "llm_candidates": self.llm_candidates,
             "top5_by_length": {k: {"phrases": v[0], "top5": v[1] / v[0]}
                                for k, v in sorted(self.by_length.items(), key=lambda kv: int(kv[0].split("-")[0]))},
@@ -355,8 +358,9 @@ def _print_mode(name: str, mode: str, r: dict) -> None:
         extra = (f" every keyword kept: {s['answers_keeping_every_keyword']:.1%} of answers, "
                  f"{s['candidates_keeping_every_keyword']:.1%} of candidates; two or more model sentences: "
                  f"{s['answers_with_two_model_sentences']:.1%} of answers; empty: {s['empty_answers']:.1%}, only the "
-                 f"keywords as chosen: {s['keywords_only_answers']:.1%}, late "
-                 f"(searched past the deadline): {s['late_answers']:.1%}; first candidate median "
+                 f"keywords as chosen: {s['keywords_only_answers']:.1%}, late (searched past the deadline): "
+                 f"{s['late_answers']:.1%} ({s['late_answers_with_a_model_sentence']:.1%} found a sentence then); "
+                 f"first candidate median "
                  f"{s['first_candidate_median_s'] * 1000:.0f} ms p95 {s['first_candidate_p95_s'] * 1000:.0f} ms; first "
                  f"sentence median {s['first_sentence_median_s'] * 1000:.0f} ms p95 {s['first_sentence_p95_s'] * 1000:.0f}"
                  f" ms (n={s['answers_with_a_sentence']}); five "
