@@ -206,7 +206,10 @@ class LanguageSuggester:
         """Phrases that keep every chosen keyword (or an inflection of it). The patient's own phrases first;
         while a model is ready at least `llm_label_slots` of the slots are kept for the sentences it builds
         around all the keywords (memory refills them if the model has none in time). A single keyword also
-        gets the instant templates ("I want water."); several never do: "I need daughter visit." says nothing."""
+        gets the instant templates ("I want water."); several never do: "I need daughter visit." says nothing.
+        Several keywords get the keywords as chosen instead ("daughter, visit", last, where there is room), so an
+        answer is never empty. `on_partial` hears the instant answer and each model sentence as it finishes; with
+        no sentence to show at the deadline the search goes on for up to `keyword_late_s` (the call returns then)."""
         t0, deadline = self._begin("labels", deadline_s)
         labels = [lab.strip() for lab in labels if lab and lab.strip()]
         if not labels:
