@@ -74,7 +74,12 @@ def main(argv: list[str] | None = None) -> int:
                     total = time.monotonic() - t
                     r = rows.setdefault(name, {"first": [], "five": []})
                     r["first"].append(s.last.first_candidate_s or total)
-                    if len(out) >= 5:
+                    if task == "labels":  # keywords: the answer grows by updates, as the speller sees it
+                        if s.last.five_candidates_s is not None:
+                            r["five"].append(s.last.five_candidates_s)
+                        if s.last.first_sentence_s is not None:
+                            r.setdefault("first sentence", []).append(s.last.first_sentence_s)
+                    elif len(out) >= 5:
                         r["five"].append(total)
                     if name == "product":
                         llm_counts["product"].append(sum(c.source == "llm" for c in out))
@@ -93,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, r in rows.items():
             extra = f"  model candidates per answer: median {statistics.median(llm_counts[name])}" if name in llm_counts else ""
             print(f"  {name:10s} first: {_stats(r['first'])}")
+            if "first sentence" in r:  # keywords: the first candidate may be the keywords as chosen
+                print(f"  {'':10s} first sentence: {_stats(r['first sentence'])}")
             print(f"  {'':10s} five:  {_stats(r['five'])}{extra}")
 
     # The fixed prompt's KV cache kept between calls (only what differs from the last prompt is evaluated) vs

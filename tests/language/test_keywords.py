@@ -127,3 +127,47 @@ def test_an_ending_the_caller_rejects_does_not_stop_the_search():
     res = combine_keywords(FakeLM(likes), vocab(), ["pain"], "p", settings=KeywordSettings(width=2, per_beam=2),
                            timer=PassTimer(0.0, 0.0), deadline=float("inf"), n=1, accept=lambda t: "leg" in t)
     assert [t for t, _ in res.sentences] == ["I have pain in my leg."]
+
+
+def test_each_sentence_is_handed_over_as_it_finishes():
+    heard = []
+    res = combine_keywords(FakeLM(LIKES), vocab(), ["pain"], "p", settings=KeywordSettings(width=4),
+                           timer=PassTimer(0.0, 0.0), deadline=float("inf"), n=3,
+                           on_found=lambda t, lp: heard.append((t, lp)))
+    assert res.sentences and set(res.sentences) <= set(heard), (heard, res.sentences)
+    assert len({t for t, _ in heard}) == len(heard)  # each once (a likelier ending of the same words aside)
+
+
+def test_nothing_finished_at_the_deadline_the_search_goes_on_until_the_late_deadline():
+    import time
+
+    lm = FakeLM(LIKES)
+    # The timer says a pass takes 10 s: nothing fits before the deadline, everything before the late one.
+    res = combine_keywords(lm, vocab(), ["pain", "leg"], "p", settings=KeywordSettings(width=4),
+                           timer=PassTimer(10.0, 1.0), deadline=time.monotonic() + 1.0,
+                           late_deadline=time.monotonic() + 1e6, late_n=1)
+    assert res.late and lm.passes > 0
+    assert len(res.sentences) == 1 and keeps_keywords(res.sentences[0][0], ["pain", "leg"])  # stops at `late_n`
+    # Without a late deadline: nothing, as before.
+    lm = FakeLM(LIKES)
+    res = combine_keywords(lm, vocab(), ["pain", "leg"], "p", settings=KeywordSettings(width=4),
+                           timer=PassTimer(10.0, 1.0), deadline=time.monotonic() + 1.0)
+    assert not res.late and lm.passes == 0 and res.sentences == []
+
+
+def test_a_sentence_found_before_the_deadline_never_takes_the_search_late():
+    import time
+
+    lm = FakeLM(LIKES, abort_after=3)  # "I have pain." finishes; the pass after three tokens is abandoned
+    res = combine_keywords(lm, vocab(), ["pain"], "p", settings=KeywordSettings(width=4),
+                           timer=PassTimer(0.0, 0.0), deadline=time.monotonic() + 1e6,
+                           late_deadline=time.monotonic() + 2e6)
+    assert not res.late and not res.complete and "I have pain." in [t for t, _ in res.sentences]
+
+
+def test_a_newer_request_stops_the_search_between_passes():
+    lm = FakeLM(LIKES)
+    res = combine_keywords(lm, vocab(), ["pain", "leg"], "p", settings=KeywordSettings(width=4),
+                           timer=PassTimer(0.0, 0.0), deadline=float("inf"), late_deadline=float("inf"),
+                           stop=lambda: lm.passes >= 2)
+    assert res.stopped and not res.complete and lm.passes == 2

@@ -102,13 +102,15 @@ def test_keywords_are_combined_into_sentences_that_keep_them_all(model_suggester
 def test_keyword_fillers_are_dropped_whatever_the_deadline(model_suggester):
     for deadline in (0.0, 30.0):
         out = model_suggester.phrases_from_labels(["daughter", "visit"], deadline_s=deadline)
-        assert not any(is_keyword_salad(c.text, ["daughter", "visit"]) for c in out), out
+        # The keywords as chosen ("daughter, visit", the patient's own words, last) are not a sentence, and say so.
+        assert [c.text for c in out if c.source == "typed"] in ([], ["daughter, visit"]), out
+        assert not any(is_keyword_salad(c.text, ["daughter", "visit"]) for c in out if c.source != "typed"), out
         # A chosen keyword is never replaced ("visit my mother"): with no time, nothing rather than that.
         assert all(keeps_keywords(c.text, ["daughter", "visit"]) for c in out), out
     assert sum(c.source == "llm" for c in out) >= 2, out
     # The model copies the prompt's keyword line when made to use them all ("run, risk, failure."): never offered.
     out = model_suggester.phrases_from_labels(["run", "risk", "failure"], deadline_s=30.0)
-    assert out and not any(is_keyword_salad(c.text, ["run", "risk", "failure"]) for c in out), out
+    assert out and not any(is_keyword_salad(c.text, ["run", "risk", "failure"]) for c in out if c.source != "typed"), out
     assert all(keeps_keywords(c.text, ["run", "risk", "failure"]) for c in out), out
 
 
@@ -124,6 +126,52 @@ def test_keyword_sentences_never_start_a_pass_that_would_overrun_the_deadline(mo
     out = model_suggester.phrases_from_labels(["pain", "leg"], deadline_s=1.5)
     assert all(keeps_keywords(c.text, ["pain", "leg"]) and c.text.rstrip()[-1:] in ".?!" for c in out
                if c.source == "llm"), out
+
+
+def test_keyword_sentences_reach_the_speller_one_by_one_as_they_finish(bare_model):
+    """Counted in updates, not seconds: the first model sentence is handed over alone, before the search has
+    found the rest, and the last update is the answer itself (the speller never misses the final order)."""
+    updates = []
+    bare_model.on_partial = lambda task, cands: updates.append((task, list(cands)))
+    try:
+        out = bare_model.phrases_from_labels(["pain", "leg"], deadline_s=30.0)
+    finally:
+        bare_model.on_partial = None
+    assert updates and all(task == "labels" for task, _ in updates)
+    first_llm = next(cands for _, cands in updates if any(c.source == "llm" for c in cands))
+    assert sum(c.source == "llm" for c in first_llm) == 1, updates
+    assert sum(c.source == "llm" for c in out) >= 2 and updates[-1][1] == out, (updates[-1], out)
+    assert all(keeps_keywords(c.text, ["pain", "leg"]) for _, cands in updates for c in cands)
+    assert bare_model.last.first_candidate_s is not None
+    assert bare_model.last.first_candidate_s <= bare_model.last.llm_candidate_s[-1]
+
+
+def test_keywords_with_nothing_at_the_deadline_get_a_late_answer(bare_model, model_suggester):
+    """No phrase of the patient's keeps both keywords and the deadline has passed before the first pass: the
+    search goes on (bounded by `keyword_late_s`) and stops at two sentences, none a salad, every keyword kept."""
+    bare_model.keyword_late_s = 30.0
+    try:
+        out = bare_model.phrases_from_labels(["daughter", "visit"], deadline_s=0.0)
+    finally:
+        bare_model.keyword_late_s = 3.0
+    assert bare_model.last.late, bare_model.last
+    assert 1 <= sum(c.source == "llm" for c in out) <= 2, out
+    assert all(keeps_keywords(c.text, ["daughter", "visit"]) for c in out), out
+    assert not any(is_keyword_salad(c.text, ["daughter", "visit"]) for c in out if c.source != "typed"), out
+    assert out[-1].text == "daughter, visit" and out[-1].source == "typed"  # the keywords as chosen, last
+    # Something to show at once (the instant phrases for one keyword): no late search.
+    out = model_suggester.phrases_from_labels(["water"], deadline_s=0.0)
+    assert out and not model_suggester.last.late
+
+
+def test_a_newer_request_ends_the_keyword_search(bare_model):
+    bare_model.should_stop = lambda: True
+    try:
+        out = bare_model.phrases_from_labels(["pain", "leg"], deadline_s=30.0)
+    finally:
+        bare_model.should_stop = None
+    assert bare_model.last.llm_attempts == 1 and "newer request" in bare_model.last.fallback_reason
+    assert not any(c.source == "llm" for c in out)
 
 
 def test_the_default_models_vocabulary_is_read_as_words_and_sentence_ends(model_suggester):

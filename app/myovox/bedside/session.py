@@ -157,7 +157,7 @@ class BedsideSession:
     def _suggest(self, req: RequestSuggestions) -> SuggestionsReady:
         s = self.suggester
         if req.task == "phrases":
-            cands = s.phrases_from_labels(list(req.query), context=list(req.context))
+            cands = self._phrases(req)
         elif req.task == "abbreviation":
             cands = s.expand_abbreviation(str(req.query), context=list(req.context))
         elif req.task == "groups":  # the ambiguous keyboard: (text before the word, the word's keys)
@@ -166,6 +166,23 @@ class BedsideSession:
             cands = s.predict_words(str(req.query), context=list(req.context))
         letters = next_letters(s, str(req.query), cands) if req.task == "words" else ""
         return SuggestionsReady(req.request_id, tuple(cands), time=self.clock(), letters=letters)
+
+    def _phrases(self, req: RequestSuggestions) -> list:
+        """Keywords -> phrases, with the answers on the way: the instant one (the patient's phrases that keep
+        every keyword) and each model sentence as it finishes reach the speller as updates of this request, and
+        the search gives up as soon as a newer request waits (it would be stale). On the language worker's thread."""
+        s = self.suggester
+        worker = self.language_worker
+        streams = hasattr(s, "on_partial") and hasattr(s, "should_stop")
+        if streams:
+            s.on_partial = lambda task, cands: self._deliver(
+                SuggestionsReady(req.request_id, tuple(cands), time=self.clock()))
+            s.should_stop = worker.pending if worker is not None else None
+        try:
+            return s.phrases_from_labels(list(req.query), context=list(req.context))
+        finally:
+            if streams:
+                s.on_partial = s.should_stop = None
 
     def _deliver(self, result) -> None:
         self._results.put(result)

@@ -35,6 +35,10 @@ class Worker:
     def submit(self, item) -> None:
         self._inbox.put(item)
 
+    def pending(self) -> bool:
+        """Is a request waiting behind the one being worked on? (Its answer would then be stale: see the session.)"""
+        return not self._inbox.empty()
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
         self._inbox.put(None)

@@ -520,6 +520,9 @@ class Speller(TakesEvents):
         if h.row < cand_row:
             return h
         if had and h.row == cand_row and (not has or before.choices != after.choices):
+            if (h.level == CELLS and h.col < len(after.choices)
+                    and after.choices[h.col].text == before.choices[h.col].text):
+                return h  # the lit candidate is still where it was (an answer that grew): the scan goes on
             return Highlight(ROWS, cand_row)
         delta = int(has) - int(had)
         return replace(h, row=max(0, min(h.row + delta, len(self.rows(after)) - 1)))

@@ -13,7 +13,11 @@ so this measures what a neighbouring sentence does, not one turn of a real conve
 Rows: top-5 by phrase length (words), keywords -> phrase with "every keyword kept" (share of answers whose
 candidates all keep every keyword), contraction targets typed one letter per part ("imc" for "I'm cold"),
 first candidates ending in an unfinished word ("to", "the", "a", "my"...), and garbled candidates (what
-the safety filter would drop, counted over everything offered: must be 0).
+the safety filter would drop, counted over everything offered: must be 0; the patient's keywords as chosen,
+"pain, leg", are their own words, which the filter never judges either, and are counted apart: "only the keywords").
+Keywords rows also give empty and late answers (the search went on past the deadline because nothing else was
+there) and when the first and the fifth candidate were on hand (the instant answer or an update, as the speller
+sees them).
 Leak rules: the phrase memory holds only the starter phrases, minus any that equal an evaluation
 phrase; the n-gram is trained on the starter phrases plus the *other* phrase set (MacKenzie when
 evaluating comm_dev and vice versa), minus any evaluation phrase; plus wordfreq unigram frequencies.
@@ -86,6 +90,12 @@ class TaskScore:
     wer_best5: list[float] = field(default_factory=list)
     latency_s: list[float] = field(default_factory=list)
     first_s: list[float] = field(default_factory=list)
+    five_s: list[float] = field(default_factory=list)  # when five candidates were on hand (answers that had five)
+    sentence_s: list[float] = field(default_factory=list)  # when the first sentence (not the keywords alone) was
+    empty: int = 0  # answers with no candidate at all
+    keywords_only: int = 0  # answers with nothing but the patient's keywords as chosen ("typed"): no sentence
+    late: int = 0  # answers whose model search went on past the deadline because nothing else was there
+    late_found: int = 0  # ... and found a sentence in the extra time
     deadline_hits: int = 0
     llm_candidates: int = 0
     skipped: int = 0
@@ -121,14 +131,31 @@ class TaskScore:
         self.misses[why] = self.misses.get(why, 0) + 1
 
     def add(self, target: str, cands, latency: float, first: float | None, deadline_hit: bool,
-            keywords=(), known_words=None) -> None:
+            keywords=(), known_words=None, report=None) -> None:
+        """`report`: the suggester's `last` (its stream times: when five were on hand, a late answer)."""
         texts = [c.text for c in cands]
+        self.empty += not texts
+        self.keywords_only += bool(texts) and all(c.source == "typed" for c in cands[:5])
+        self.late += bool(getattr(report, "late", False))
+        self.late_found += bool(getattr(report, "late", False)) and any(c.source == "llm" for c in cands)
+        five = getattr(report, "five_candidates_s", None)
+        if report is not None and not hasattr(report, "five_candidates_s") and len(texts) >= 5:
+            five = latency  # a suggester that hands its answer over only when it returns
+        if five is not None:
+            self.five_s.append(five)
+        sentence = getattr(report, "first_sentence_s", None)
+        if report is not None and not hasattr(report, "first_sentence_s") and texts:
+            sentence = first  # a suggester without the keywords line: its first candidate is a sentence
+        if sentence is not None:
+            self.sentence_s.append(sentence)
         band = self.by_length.setdefault(length_band(target), [0, 0])
         band[0] += 1
         band[1] += any(normalize(t) == normalize(target) for t in texts[:5])
         self.unfinished_top1 += bool(texts) and bool(words(texts[0])) and words(texts[0])[-1] in UNFINISHED
         for c in cands[:5]:
             self.offered += 1
+            if c.source == "typed":  # the patient's own words: the filter never judges them either
+                continue
             v = judge(c.text, [w for k in keywords for w in words(k)], known_words if c.source == "llm" else None, keywords if c.source != "memory" else ())
             if not v.ok:
                 self.garbled += 1
@@ -144,7 +171,7 @@ class TaskScore:
         self.wer_top1.append(word_error_rate(target, texts[0]) if texts else 1.0)
         self.wer_best5.append(min((word_error_rate(target, t) for t in texts[:5]), default=1.0))
         self.latency_s.append(latency)
-        if first is not None:
+        if first is not None and texts:  # nothing offered: no first candidate to time
             self.first_s.append(first)
         self.deadline_hits += deadline_hit
         self.llm_candidates += sum(c.source == "llm" for c in cands)
@@ -164,6 +191,15 @@ class TaskScore:
             "latency_median_s": statistics.median(self.latency_s) if self.latency_s else float("nan"),
             "latency_p95_s": pct(self.latency_s, 0.95),
             "first_candidate_median_s": statistics.median(self.first_s) if self.first_s else float("nan"),
+            "first_candidate_p95_s": pct(self.first_s, 0.95),
+            "five_candidates_median_s": statistics.median(self.five_s) if self.five_s else float("nan"),
+            "five_candidates_p95_s": pct(self.five_s, 0.95), "answers_with_five": len(self.five_s),
+            "first_sentence_median_s": statistics.median(self.sentence_s) if self.sentence_s else float("nan"),
+            "first_sentence_p95_s": pct(self.sentence_s, 0.95), "answers_with_a_sentence": len(self.sentence_s),
+            "empty_answers": self.empty / self.n if self.n else float("nan"),
+            "keywords_only_answers": self.keywords_only / self.n if self.n else float("nan"),
+            "late_answers": self.late / self.n if self.n else float("nan"),
+            "late_answers_with_a_model_sentence": self.late_found / self.n if self.n else float("nan"),
             "deadline_hits": self.deadline_hits, "llm_candidates": self.llm_candidates,
             "top5_by_length": {k: {"phrases": v[0], "top5": v[1] / v[0]}
                                for k, v in sorted(self.by_length.items(), key=lambda kv: int(kv[0].split("-")[0]))},
@@ -281,7 +317,7 @@ def evaluate_set(name: str, phrases: list[str], other: list[str], modes: list[st
                     t0 = time.monotonic()
                     c = sug.phrases_from_labels(kws, context=ctx, n=5)
                     labels_s.add(target, c, time.monotonic() - t0, sug.last.first_candidate_s, sug.last.deadline_hit,
-                                 keywords=kws, known_words=known)
+                                 keywords=kws, known_words=known, report=sug.last)
                 elif "labels" in tasks:
                     labels_s.skipped += 1
                 if "abbreviation" in tasks:
@@ -321,7 +357,15 @@ def _print_mode(name: str, mode: str, r: dict) -> None:
         bands = " ".join(f"{k} words {v['top5']:.1%} (n={v['phrases']})" for k, v in s["top5_by_length"].items())
         extra = (f" every keyword kept: {s['answers_keeping_every_keyword']:.1%} of answers, "
                  f"{s['candidates_keeping_every_keyword']:.1%} of candidates; two or more model sentences: "
-                 f"{s['answers_with_two_model_sentences']:.1%} of answers;" if task.startswith("labels") else "")
+                 f"{s['answers_with_two_model_sentences']:.1%} of answers; empty: {s['empty_answers']:.1%}, only the "
+                 f"keywords as chosen: {s['keywords_only_answers']:.1%}, late (searched past the deadline): "
+                 f"{s['late_answers']:.1%} ({s['late_answers_with_a_model_sentence']:.1%} found a sentence then); "
+                 f"first candidate median "
+                 f"{s['first_candidate_median_s'] * 1000:.0f} ms p95 {s['first_candidate_p95_s'] * 1000:.0f} ms; first "
+                 f"sentence median {s['first_sentence_median_s'] * 1000:.0f} ms p95 {s['first_sentence_p95_s'] * 1000:.0f}"
+                 f" ms (n={s['answers_with_a_sentence']}); five "
+                 f"median {s['five_candidates_median_s'] * 1000:.0f} ms p95 {s['five_candidates_p95_s'] * 1000:.0f} ms "
+                 f"(n={s['answers_with_five']});" if task.startswith("labels") else "")
         print(f"{'':21s} top5 by length: {bands};{extra} first candidate ends unfinished: "
               f"{s['first_ends_unfinished']:.1%}; garbled candidates: {s['garbled_candidates']} of "
               f"{s['candidates_offered']}" + (f" e.g. {s['garbled_examples']}" if s["garbled_examples"] else ""),

@@ -17,6 +17,11 @@ abbreviation search also teaches) fits before the deadline; the pass itself is a
 the deadline. Ending a sentence costs no pass (the end token's probability is in the logits the beam has),
 so whatever finished before the deadline is returned; an unfinished beam never is.
 
+Streaming and the late answer: `on_found` hears of each sentence the moment it finishes, so the caller can
+show it at once instead of waiting for all of them. If nothing has finished at the deadline, a `late_deadline`
+lets the same beams go on (bounded) until `late_n` sentences have finished; `stop` (a newer request is
+waiting) ends the search between passes at any time.
+
 Pure: numpy and the standard library; the model is reached through `initials.BatchLM`.
 """
 from __future__ import annotations
@@ -70,7 +75,9 @@ class KeywordResult:
     sentences: list[tuple[str, float]] = field(default_factory=list)  # (text, mean token log-prob), best first
     passes: int = 0
     width: int = 0
-    complete: bool = True  # False: the deadline stopped the search
+    complete: bool = True  # False: the deadline (or `stop`) stopped the search
+    late: bool = False  # nothing had finished at the deadline: the search went on towards `late_deadline`
+    stopped: bool = False  # `stop` ended it (a newer request was waiting)
 
 
 @dataclass
@@ -108,10 +115,15 @@ def _repeats_or_lists(text: str, piece: str, needed: Sequence[str]) -> bool:
 
 def combine_keywords(lm: BatchLM, vocab: TokenVocab, keywords: Sequence[str], prompt: str, *,
                      settings: KeywordSettings, timer: PassTimer, deadline: float, n: int = 5,
-                     accept: Callable[[str], bool] = lambda t: True) -> KeywordResult:
+                     accept: Callable[[str], bool] = lambda t: True,
+                     on_found: Callable[[str, float], None] | None = None, late_deadline: float | None = None,
+                     late_n: int = 2, stop: Callable[[], bool] | None = None) -> KeywordResult:
     """Up to `n` sentences that use every keyword word, best (mean token log-prob) first; `accept` drops a
-    finished sentence (and it does not count towards `n`). The search stops at the deadline, when every beam
-    has ended, or once `n` have finished and no live beam is as likely per token as the n-th of them."""
+    finished sentence (and it does not count towards `n`); `on_found(text, mean token log-prob)` hears of each
+    as it finishes (again if a likelier ending of the same words comes: "X?" after "X."). The search stops at
+    the deadline, when every beam has ended, once `n` have finished and no live beam is as likely per token as
+    the n-th of them, or when `stop()` says so. If none has finished at the deadline and `late_deadline` is
+    later, it goes on until then or until `late_n` have finished (`late` is set)."""
     s = settings
     res = KeywordResult()
     kw_words = list(dict.fromkeys(w for k in keywords for w in words(k)))
@@ -121,7 +133,9 @@ def combine_keywords(lm: BatchLM, vocab: TokenVocab, keywords: Sequence[str], pr
     per_pass = budget / max(1, s.expected_tokens)
     width = timer.rows_within(per_pass, s.safety, default=s.width)
     res.width = width = max(s.min_width, min(s.width, width))
-    start = lm.start(prompt, deadline - s.margin_s)
+    limit = deadline  # the time the search must end by; moves to `late_deadline` if nothing finished by then
+    can_go_late = late_deadline is not None and late_deadline > deadline
+    start = lm.start(prompt, (late_deadline if can_go_late else deadline) - s.margin_s)
     if start is None:
         res.complete = False
         return res
@@ -140,15 +154,20 @@ def combine_keywords(lm: BatchLM, vocab: TokenVocab, keywords: Sequence[str], pr
             mean = lp / max(1, tokens)
             if key not in finished or mean > finished[key][1]:  # "X." and "X?" are one sentence: the likelier
                 finished[key] = (text, mean)
+                if on_found is not None:
+                    on_found(text, mean)
 
     step_s = 0.0  # the longest choosing step of this call (numpy over every beam's logits), measured
 
     def fits(rows: int) -> bool:
         """The pass and the choosing step after it fit before the deadline (less the margin)."""
-        return time.monotonic() + s.safety * (timer.estimate(rows) + step_s) <= deadline - s.margin_s
+        return time.monotonic() + s.safety * (timer.estimate(rows) + step_s) <= limit - s.margin_s
 
     def enough(cont) -> bool:
-        """`n` sentences finished and no live beam as likely per token as the n-th of them: stop early."""
+        """`n` sentences finished and no live beam as likely per token as the n-th of them: stop early. Late
+        (nothing was there at the deadline), `late_n` finished are enough."""
+        if res.late and len(finished) >= min(n, late_n):
+            return True
         if len(finished) < n:
             return False
         nth = sorted((m for _, m in finished.values()), reverse=True)[n - 1]
@@ -204,12 +223,22 @@ def combine_keywords(lm: BatchLM, vocab: TokenVocab, keywords: Sequence[str], pr
                 cont.append((b, t, lp, bon))
         if not cont or enough(cont):
             break
+        if stop is not None and stop():
+            res.complete, res.stopped = False, True
+            break
         step_s = max(step_s, time.monotonic() - t_step)
+        if not fits(len(cont)) and can_go_late and not finished and limit == deadline:
+            limit, res.late = late_deadline, True  # nothing to show yet: the same beams go on, bounded
         if not fits(len(cont)):
             res.complete = False
             break
         t0 = time.monotonic()
-        got = lm.extend([(b.handle, (t,)) for b, t, _, _ in cont], deadline - s.margin_s)
+        got = lm.extend([(b.handle, (t,)) for b, t, _, _ in cont], limit - s.margin_s)
+        if got is None and can_go_late and not finished and limit == deadline:  # abandoned at the deadline
+            lm.keep([b.handle for b in live])  # free what the abandoned pass took, then the same pass again
+            limit, res.late = late_deadline, True
+            t0 = time.monotonic()
+            got = lm.extend([(b.handle, (t,)) for b, t, _, _ in cont], limit - s.margin_s)
         if got is None:
             res.complete = False
             break

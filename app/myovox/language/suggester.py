@@ -54,6 +54,10 @@ class CallReport:
     first_candidate_s: float | None = None
     elapsed_s: float = 0.0
     llm_candidate_s: list[float] = field(default_factory=list)  # when each model candidate was ready
+    # Keywords -> phrases: when five candidates were first on hand (the instant answer or an update; None: never).
+    five_candidates_s: float | None = None
+    first_sentence_s: float | None = None  # keywords -> phrases: the first candidate other than the keywords as chosen
+    late: bool = False  # keywords -> phrases: nothing to show at the deadline, so the search went on (bounded)
     notes: list[str] = field(default_factory=list)
     # Abbreviation only: the beam search's candidates with its own score of each (summed over the sentence, best
     # first), comparable with `LanguageSuggester.abbreviation_score` (batched passes differ by ~0.1 from one row).
@@ -82,7 +86,14 @@ class LanguageSuggester:
         self._pass_s = 0.1  # running estimate of one model pass, seconds
         # Called with (task, candidates) as soon as memory + n-gram have answered, before the model runs,
         # so a speller can show something at once and replace it when the full answer returns.
+        # Keywords -> phrases also hand each model sentence over this way as it finishes.
         self.on_partial: Callable[[str, list[Candidate]], None] | None = None
+        # Asked between the model's passes: True when a newer request is waiting (the answer would be stale).
+        self.should_stop: Callable[[], bool] | None = None
+        # Keywords -> phrases with nothing to show at the deadline (no phrase of the patient's keeps every keyword
+        # and the model finished none): the search goes on for at most this long, and its sentences come late.
+        self.keyword_late_s = 3.0
+        self.keyword_line = True  # several keywords: the keywords as chosen ("pain, leg") are offered last, if room
         self.llm_word_slots = 3  # at most this many word slots from the model; the n-gram fills the rest
         self.llm_label_slots = 2  # keywords -> phrases: slots kept for the model's sentences while it is ready
         # What the conversation partner just said (typed by a caregiver), conditioning every task; "" = none.
@@ -195,7 +206,10 @@ class LanguageSuggester:
         """Phrases that keep every chosen keyword (or an inflection of it). The patient's own phrases first;
         while a model is ready at least `llm_label_slots` of the slots are kept for the sentences it builds
         around all the keywords (memory refills them if the model has none in time). A single keyword also
-        gets the instant templates ("I want water."); several never do: "I need daughter visit." says nothing."""
+        gets the instant templates ("I want water."); several never do: "I need daughter visit." says nothing.
+        Several keywords get the keywords as chosen instead ("daughter, visit", last, where there is room), so an
+        answer is never empty. `on_partial` hears the instant answer and each model sentence as it finishes; with
+        no sentence to show at the deadline the search goes on for up to `keyword_late_s` (the call returns then)."""
         t0, deadline = self._begin("labels", deadline_s)
         labels = [lab.strip() for lab in labels if lab and lab.strip()]
         if not labels:
@@ -217,9 +231,27 @@ class LanguageSuggester:
                                       for p in ranked], allowed, already=out + spare, keywords=labels)
         if model_ready:
             partial = []
-        first = time.monotonic() - t0 if (out or spare or fill or partial) else None
+        # The patient's keywords as they chose them ("pain, leg": lower case, no sentence), last of all and only
+        # where there is room: something that keeps every keyword at once, and never an empty answer. Their own
+        # words, so the filter leaves them alone ("typed"); a single keyword has its sentence templates instead.
+        own = [Candidate(", ".join(labels), 0.0, "typed")] if self.keyword_line and not fill else []
+
+        def answer() -> list[Candidate]:
+            """What the speller should show now: the same rule as the final answer."""
+            now = list(out)
+            now.extend(filter_candidates(spare, allowed, already=now))  # memory refills what the model left
+            now.extend(filter_candidates(fill, allowed, already=now, keywords=labels))
+            if not now:
+                # The speller without a model can never combine keywords: the patient's phrases with some of them
+                # beat nothing (with a model, a chosen keyword is never dropped); the keywords alone keep a slot.
+                now = list(partial[: max(0, n - len(own))])
+            now.extend(filter_candidates(own, allowed, already=now))
+            return now[:n]
+
+        first = time.monotonic() - t0 if (out or spare or fill or partial or own) else None
         if len(out) < n:
-            self._partial("labels", (out + spare + fill + partial)[:n])
+            preview = answer()
+            self._show_labels(preview)
             prompt = prompts.labels_prompt(labels, context, self.partner_line)
 
             def accept(t: str) -> bool:
@@ -228,39 +260,85 @@ class LanguageSuggester:
 
             gen = self.generator
             if self.keyword_strategy == "beam" and hasattr(gen, "beam_session") and hasattr(gen, "keyword_vocab"):
-                self._llm_keyword_beam(gen, out, n, labels, prompt, deadline, allowed, accept)
+                # No sentence to show (no phrase of the patient's keeps every keyword, only their keywords as
+                # chosen): the search may go on past the deadline, bounded; its sentences come as a later update.
+                late = self.keyword_late_s if not (out or spare or fill) else 0.0
+                self._llm_keyword_beam(gen, out, n, labels, prompt, deadline, allowed, accept,
+                                       late_s=late, show=lambda: self._show_labels(answer()))
             else:
                 self._llm_fill(out, n, prompt, deadline, allowed, initials=None, max_tokens=24, keywords=labels,
                                accept=accept)
-        out.extend(filter_candidates(spare, allowed, already=out))  # memory refills what the model left
-        out.extend(filter_candidates(fill, allowed, already=out, keywords=labels))
-        if not out:
-            # The speller without a model can never combine keywords: the patient's phrases with some of them
-            # beat an empty answer. With a model, a chosen keyword is never dropped (nothing in time: nothing).
-            out = partial
-        return self._finish(out[:n], t0, first if first is not None else time.monotonic() - t0)
+        out = answer()
+        self._show_labels(out, publish=False)
+        first = self.last.first_candidate_s if self.last.first_candidate_s is not None else first
+        return self._finish(out, t0, first if first is not None else time.monotonic() - t0)
+
+    def _show_labels(self, cands: list[Candidate], publish: bool = True) -> None:
+        """Keywords -> phrases: hand what the speller should show now to `on_partial` (the instant answer, then
+        each model sentence as it finishes), and note when the first and the fifth candidate were on hand."""
+        if not cands:
+            return
+        now = time.monotonic() - self._t0
+        if self.last.first_candidate_s is None:
+            self.last.first_candidate_s = now
+        if self.last.first_sentence_s is None and any(c.source != "typed" for c in cands):
+            self.last.first_sentence_s = now
+        if len(cands) >= 5 and self.last.five_candidates_s is None:
+            self.last.five_candidates_s = now
+        if publish:
+            self._partial("labels", cands)
 
     def _llm_keyword_beam(self, gen, out: list[Candidate], n: int, labels: Sequence[str], prompt: str,
-                          deadline: float, allowed: set[str], accept) -> None:
-        """Sentences around every keyword from one batched token-level beam search (see `keywords`)."""
+                          deadline: float, allowed: set[str], accept, late_s: float = 0.0,
+                          show: Callable[[], None] | None = None) -> None:
+        """Sentences around every keyword from one batched token-level beam search (see `keywords`). Each one is
+        shown (`show`) as soon as it finishes, among those found so far best first; the search keeps looking
+        for better ones until its usual stop, and the final answer is the best of them, as before."""
         self.last.llm_used = True
-        want = n - len(out)
-        with gen.beam_session(deadline) as lm:
+        head = list(out)
+        want = n - len(head)
+        if want <= 0:
+            return
+        found: dict[str, tuple[str, float]] = {}  # the sentence's words -> (text, mean token log-prob)
+
+        def best(sentences) -> list[Candidate]:
+            cands = [Candidate(t, 1.0 + _squash(lp + 3.0), "llm") for t, lp in sorted(sentences, key=lambda x: -x[1])]
+            return filter_candidates(cands, allowed, already=head, known_words=self.known_words,
+                                     keywords=labels)[:want]
+
+        def heard(text: str, mean: float) -> None:
+            found[" ".join(words(text))] = (text, mean)
+            now = best(found.values())
+            if [c.text for c in now] != [c.text for c in out[len(head):]]:
+                out[len(head):] = now
+                if len(self.last.llm_candidate_s) < len(now):
+                    self.last.llm_candidate_s.append(time.monotonic() - self._t0)
+                if show is not None:
+                    show()
+
+        late_deadline = deadline + late_s if late_s > 0 else None
+        with gen.beam_session(late_deadline or deadline) as lm:
             if lm is None:
                 self.last.deadline_hit = True
                 self.last.fallback_reason = "deadline reached: the model was busy"
                 return
             res = combine_keywords(lm, gen.keyword_vocab(), labels, prompt, settings=self.keyword_search,
-                                   timer=self._timer, deadline=deadline, n=want + 2, accept=accept)
+                                   timer=self._timer, deadline=deadline, n=want + 2, accept=accept, on_found=heard,
+                                   late_deadline=late_deadline, stop=self.should_stop)
         self.last.llm_attempts = res.passes
-        self.last.notes.append(f"keyword beam width {res.width}, {res.passes} passes")
-        if not res.complete:
+        self.last.late = res.late
+        self.last.notes.append(f"keyword beam width {res.width}, {res.passes} passes" + (", late" if res.late else ""))
+        if res.stopped:
+            self.last.fallback_reason = "a newer request was waiting: the search stopped"
+        elif not res.complete:
             self.last.deadline_hit = True
             self.last.fallback_reason = "deadline reached: the model's finished sentences only"
-        found = [Candidate(t, 1.0 + _squash(lp + 3.0), "llm") for t, lp in res.sentences]
-        kept = filter_candidates(found, allowed, already=out, known_words=self.known_words, keywords=labels)
-        out.extend(kept[: max(0, want)])
-        self.last.llm_candidate_s.extend([time.monotonic() - self._t0] * len(kept[: max(0, want)]))
+        final = best(res.sentences)
+        if [c.text for c in final] != [c.text for c in out[len(head):]]:
+            out[len(head):] = final
+            if show is not None:
+                show()
+        del self.last.llm_candidate_s[len(final):]
 
     def expand_abbreviation(self, abbreviation: str, context: Sequence[str] = (), n: int = 5,
                             deadline_s: float | None = None) -> list[Candidate]:
