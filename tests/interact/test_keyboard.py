@@ -276,3 +276,31 @@ def test_switching_between_the_board_and_the_keyboard_keeps_the_message():
     assert g.message == "i want " and g.state.typed.keys == ()
     d = Speller(SpellerConfig(DIRECT, default_roles(list("abcd"), DIRECT)), state_with_message(DIRECT, g.message + "wa" + K.PENDING))
     assert d.message == "i want wa "
+
+
+def test_a_longer_word_likelier_than_every_reading_is_shown_first():
+    from myovox.language.api import Candidate
+
+    m = make(GROUPS)
+    lay = m.layout
+    out = act(m, "key1")
+    out += act(m, "key3")
+    req = [o for o in out if isinstance(o, RequestSuggestions)][-1]
+    first = "".join(sorted(lay.groups[k])[0] for k in (0, 2))
+    last = "".join(sorted(lay.groups[k])[-1] for k in (0, 2))
+    longer = first + "e "
+    m.handle(SuggestionsReady(req.request_id, (Candidate(first, -3.0, "llm"), Candidate(last, -4.0, "llm"),
+                                               Candidate(longer, -2.0, "llm")), 1.0))
+    assert m.state.choices == (longer, first, last) and m.message == longer
+    assert m.gesture_captions()[3] == "space"
+    out = act(m, "control")  # the space takes the longer word, one gesture, its last key untyped
+    assert [(o.kind, o.value) for o in out if isinstance(o, Selected)] == [(B.SPACE, longer.strip())]
+    assert m.message == longer
+    # less likely than the best reading: after the readings, as before
+    m2 = make(GROUPS)
+    act(m2, "key1")
+    out = act(m2, "key3")
+    req = [o for o in out if isinstance(o, RequestSuggestions)][-1]
+    m2.handle(SuggestionsReady(req.request_id, (Candidate(first, -3.0, "llm"), Candidate(last, -4.0, "llm"),
+                                                Candidate(longer, -3.5, "llm")), 1.0))
+    assert m2.state.choices == (first, last, longer)

@@ -17,6 +17,10 @@ reading. Layers, each gesture doing what the screen names for it:
     spell           key 1-3: narrow down to a letter (three choices a step: a letter is three gestures)
                     control: the spelling controls (word done, back, undo, help)
 
+While a word is being typed, a longer word the language layer finds likelier than every word the keys
+spell so far is shown first (`COMPLETION_LEAD`), so the space takes it before its last keys: on
+held-out starter phrases with the LLM that left 2.5 key gestures a word instead of 3.6.
+
 The space costs one gesture (it was two, control then space, until 2026-12-07: `bench/groups_trace.py`
 counted 24 % of the gestures there on held-out starter phrases with the LLM). The word is fixed with
 its space at once and its readings stay on screen: "other word" replaces it by the next one and goes
@@ -61,7 +65,11 @@ CONTROL_ROLE = "control"
 UNDO_DEPTH = 64
 PENDING = "•"  # shown for a key whose reading has not arrived yet
 HELP_CAPTION = "CALL FOR HELP"
-HELP_ARMED_CAPTION = "CALL FOR HELP? again: yes"
+HELP_ARMED_CAPTION = "CALL FOR HELP? again: yes"#: A longer word (a completion) is shown first when its score beats every whole reading of the keys by this
+#: much (log): then the space takes it before its last keys are typed. None: whole readings always first.
+#: Measured with `bench/groups_trace.py --llm --offsets 3,50 --seeds 0,1,2` (held-out starter phrases,
+#: 95 % + 5 % no action): never 6.70 wpm, lead 2 7.90, 0 8.38, -1 8.31, -2.5 8.06; n-gram 5.60 -> 6.21 at 0.
+COMPLETION_LEAD: float | None = 0.0
 
 
 @dataclass(frozen=True)
@@ -405,6 +413,7 @@ class GroupSpeller(TakesEvents):
             return []  # stale: the keys changed since it was asked
         n = len(s.typed.keys)
         texts: list[str] = []
+        scores: dict[str, float] = {}
         for cand in sorted(ev.candidates, key=lambda c: -c.score):
             text = str(cand.text).lower()
             body = text[:-1] if text.endswith(SPACE) else text
@@ -414,7 +423,14 @@ class GroupSpeller(TakesEvents):
                 ok = False  # not a reading of these keys
             if ok and text not in texts:
                 texts.append(text)
-        texts = [t for t in texts if not t.endswith(SPACE)] + [t for t in texts if t.endswith(SPACE)]
+                scores[text] = float(cand.score)
+        whole = [t for t in texts if not t.endswith(SPACE)]
+        longer = [t for t in texts if t.endswith(SPACE)]
+        lead = COMPLETION_LEAD
+        if lead is not None and longer and (not whole or scores[longer[0]] > scores[whole[0]] + lead):
+            whole = longer[:1] + whole  # a longer word far likelier than any these keys spell: shown first
+            longer = longer[1:]
+        texts = whole + longer
         texts = texts[: self.config.max_candidates + 2]
         if not texts:  # nothing reads these keys: the placeholder stays, spelling is one step away
             return self._stay(replace(s, choices=()))
