@@ -127,4 +127,4 @@ def test_the_patient_in_groups_mode_takes_a_shown_word_equal_to_its_target():
     p = Patient(m, Confusion.from_accuracy(tuple(m.config.roles), 1.0), TIMING, np.random.default_rng(0))
     assert p._goal(target) == Goal(B.SPACE, "semester")
     r = p.type_phrase(target)
-    assert r.completed and r.final == target and r.gestures <= 6  # space, then the controls: speak, say it
+    assert r.completed and r.final == target and r.gestures <= 6  # type on, space, the controls, speak, say it
