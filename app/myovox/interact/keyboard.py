@@ -27,8 +27,9 @@ its space at once and its readings stay on screen: "other word" replaces it by t
 back to the keys (so the second reading costs control, other word). The space and the word's last key
 are one step for undo: control, undo takes both back, which is the whole repair when the space was a
 misread, when the last key was wrong (the way to undo in a word is the space first) and when the space
-was misread as a key (tried on training text: an undo that took the space back alone, leaving the
-controls open for a second undo, cost one gesture more in each of those cases).
+was misread as a key (an undo that took the space back alone, leaving the controls open for a second
+undo, costs one gesture more in each of those cases: on held-out starter phrases with the LLM 0.81 undo
+gestures a word against 0.55).
 
 Safety (the exhaustive walks in tests/interact/test_keyboard.py prove them): CALL FOR HELP is at most
 the second selection from every state (the space, when a word is being typed, is the first) and four
