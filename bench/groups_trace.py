@@ -43,7 +43,7 @@ def trace(phrases, train, llm_backend, accuracy: float, no_action: float, seed: 
     patient = Patient(machine, conf, timing, np.random.default_rng(seed), CachingSuggester(sugg))
     counts: Counter = Counter()
     lengths: Counter = Counter()
-    words = walks = 0
+    words = 0
     chars = 0
     seconds = 0.0
     spoken_wrong = 0
@@ -61,7 +61,6 @@ def trace(phrases, train, llm_backend, accuracy: float, no_action: float, seed: 
             if isinstance(o, Selected) and o.kind == KB.OTHER:
                 run[0] += 1
             elif isinstance(o, Selected) and o.kind in (KB.KEY, B.SPEAK) and run[0]:
-                counts[f"walked {min(run[0], 4)}"] += 0  # a histogram beside the gesture counts
                 lengths[min(run[0], 4)] += 1
                 run[0] = 0
             elif isinstance(o, Selected) and o.kind == KB.SPELL_START:
@@ -82,8 +81,6 @@ def trace(phrases, train, llm_backend, accuracy: float, no_action: float, seed: 
         seconds += r.seconds
         words += len(normalise(p).split())
         spoken_wrong += r.errors
-    del walks
-    counts = Counter({k: v for k, v in counts.items() if not k.startswith("walked")})
     return counts, chars, seconds, words, spoken_wrong, lengths
 
 
