@@ -8,7 +8,8 @@ speller, so the patient view shows a real highlight and message, the caregiver p
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py --groups
 
 draws the ambiguous keyboard (groups mode) alone: four named gestures type "i want wa" through the real
-speller and the word list + n-gram reading of the keys (no X screen needed).
+speller and the word list + n-gram reading of the keys (the keys), and the controls opened after
+"i want " (no X screen needed).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py --mass
 
@@ -108,26 +109,24 @@ def groups() -> int:
     speller = Speller(SpellerConfig(GROUPS, default_roles(names, GROUPS)))
     lang = LanguageSuggester()
     t = 0.0
-    for ch in "i want wa":
+    between = None
+    for i, ch in enumerate("i want wa"):
         t += 1.0
-        if ch == " ":
-            gestures = ["foot", "eyebrow"]  # the controls, then space
-        else:
-            gestures = [names[speller.layout.key_of(ch)]]
-        for g in gestures:
-            out = speller.handle(GestureDecision(g, 0.95, t))
-            for req in [o for o in out if isinstance(o, RequestSuggestions)]:
-                speller.handle(SuggestionsReady(req.request_id, tuple(lang.read_groups(*req.query, speller.layout)), t))
+        if i == len("i want "):
+            between = speller.clone()  # "i want ": the word just fixed, its readings on screen
+        g = "foot" if ch == " " else names[speller.layout.key_of(ch)]  # the space is the control gesture
+        out = speller.handle(GestureDecision(g, 0.95, t))
+        for req in [o for o in out if isinstance(o, RequestSuggestions)]:
+            speller.handle(SuggestionsReady(req.request_id, tuple(lang.read_groups(*req.query, speller.layout)), t))
     view = PatientView(font_pt=26)
     view.resize(1280, 760)
     view.render(speller)
     view.show()
     app.processEvents()
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, extra in (("groups_keys.png", []), ("groups_controls.png", ["foot"])):
-        for g in extra:
-            speller.handle(GestureDecision(g, 0.95, t + 1))
-        view.render(speller)
+    between.handle(GestureDecision("foot", 0.95, t + 1))  # the controls, between words
+    for name, shown in (("groups_keys.png", speller), ("groups_controls.png", between)):
+        view.render(shown)
         app.processEvents()
         view.grab().save(str(OUT / name))
         print("saved", OUT / name)

@@ -1,12 +1,13 @@
 """The ambiguous keyboard (groups mode): what it types, and its safety rules over every reachable state.
 
 The walk applies every gesture to every state reached (layers, spelling, readings on screen, the reading
-walked to, help asked once, message and undo history), with the language layer answering at once or
-not at all, then checks from each state: CALL FOR HELP within one selection (a gesture that activates
-something, as the other modes' walks count: opening the controls and asking "call for help?" are not
-selections) and within three gestures in all; UNDO within two gestures (one from the controls); no
-gesture speaks unless the state is the confirm layer that only a deliberate "speak" opens, and no single
-misread calls for help or speaks.
+walked to, the word fixed last and its reading, help asked once, message and undo history), with the
+language layer answering at once or not at all, then checks from each state: CALL FOR HELP within two
+selections (a gesture that activates something, as the other modes' walks count: opening the controls
+and asking "call for help?" are not selections; the one before help is the space of a word being typed)
+and within four gestures in all; UNDO within three gestures (one from the controls); no gesture speaks
+unless the state is the confirm layer that only a deliberate "speak" opens, and no single misread calls
+for help or speaks.
 """
 from __future__ import annotations
 
@@ -27,14 +28,15 @@ def key(m):
     s = m.state
     t = s.typed
     return (s.layer, s.narrow, t.pick, len(s.choices), min(len(t.keys), 2), t.spelling is None,
-            min(len(t.spelling or ""), 1), bool(t.fixed), bool(s.history), s.request_id != 0, s.help_armed)
+            min(len(t.spelling or ""), 1), bool(t.fixed), bool(s.history), s.request_id != 0, s.help_armed,
+            len(t.last), t.last_pick, s.committable)
 
 
 def reachable(suggester, answer=True):
     return reachable_states(make(GROUPS), ACTIONS, key, suggester if answer else None)
 
 
-def gestures_until(m, wanted, limit=4):
+def gestures_until(m, wanted, limit=5):
     """Fewest gestures (breadth first) until an output satisfies `wanted`, and the fewest selections
     (gestures that emit a `Selected`) on such a shortest-in-selections path; (None, None) beyond `limit`."""
     frontier = [(m, 0)]
@@ -61,14 +63,16 @@ def test_safety_rules_hold_in_every_reachable_state(suggester, answered):
     layers = {k[0] for k in states}
     assert layers == set(K.LAYERS)  # the walk covers every layer, spelling included
     if answered:
-        assert any(k[3] > 1 and k[2] > 0 for k in states)  # a reading other than the first one was walked to
+        assert any(k[11] > 1 and k[12] > 0 for k in states)  # a reading other than the first one was walked to
+        assert any(k[13] for k in states)  # a word ready for its space
     help_worst = undo_worst = 0
     for k, m in states.items():
         n_help, sel_help = gestures_until(m, lambda o: isinstance(o, CallForHelp))
-        assert n_help is not None and n_help <= 3, f"state {k}: help needs {n_help} gestures"
-        assert sel_help == 0, f"state {k}: help needs {sel_help} selections before it"  # help itself is the one
+        assert n_help is not None and n_help <= 4, f"state {k}: help needs {n_help} gestures"
+        # help itself is a selection; the only one before it is the space of a word being typed
+        assert sel_help == (1 if m.state.committable else 0), f"state {k}: help needs {sel_help} selections before it"
         n_undo, _ = gestures_until(m, lambda o: isinstance(o, Selected) and o.kind == B.UNDO)
-        assert n_undo is not None and n_undo <= 2, f"state {k}: undo needs {n_undo} gestures"
+        assert n_undo is not None and n_undo <= 3, f"state {k}: undo needs {n_undo} gestures"
         if m.state.layer in (K.CONTROL, K.SPELL_CONTROL):
             assert n_help == (1 if m.state.help_armed else 2) and n_undo == 1
         help_worst, undo_worst = max(help_worst, n_help), max(undo_worst, n_undo)
@@ -78,7 +82,7 @@ def test_safety_rules_hold_in_every_reachable_state(suggester, answered):
             if spoken:
                 assert m.state.layer == K.CONFIRM and action == "key1", f"state {k}: {action} spoke"
                 assert spoken[0].text == " ".join(m.message.replace(K.PENDING, "").split())
-    assert help_worst == 3 and undo_worst == 2  # the bounds are tight
+    assert help_worst == (4 if answered else 3) and undo_worst == (3 if answered else 2)  # the bounds are tight
 
 
 def test_one_misread_never_speaks_nor_calls_for_help(suggester):
@@ -118,12 +122,13 @@ def test_keys_read_as_words_space_and_speak(suggester):
     type_word(m, word, suggester)
     assert m.message == word and m.state.choices[0] == word
     assert ("groups", ("", "012")) in suggester.asked
+    assert m.gesture_captions()[3] == "space"
+    out = press(m, "control", suggester)  # the space: one gesture
+    assert [(o.kind, o.value) for o in out if isinstance(o, Selected)] == [(B.SPACE, word)]
+    assert m.message == word + " " and m.state.layer == K.KEYS and m.gesture_captions()[3] == "controls"
+    assert m.highlighted() == B.Cell(B.CANDIDATE, word)  # its readings stay on screen, the one taken lit
     press(m, "control", suggester)
-    assert m.gesture_captions()[:3] == ("space", "other word", "undo")
-    press(m, "key1", suggester)  # space
-    assert m.message == word + " " and m.state.layer == K.KEYS
-    press(m, "control", suggester)
-    assert m.gesture_captions()[0] == "speak"
+    assert m.gesture_captions()[:3] == ("speak", "other word", "undo")
     out = press(m, "key1", suggester)
     assert not any(isinstance(o, Speak) for o in out) and m.state.speak_armed
     out = press(m, "key1", suggester)
@@ -131,25 +136,25 @@ def test_keys_read_as_words_space_and_speak(suggester):
     assert m.message == "" and m.state.conversation == (word,)
 
 
-def test_other_word_walks_the_readings_then_spells(suggester):
+def test_other_word_walks_the_readings_of_the_word_just_fixed_then_spells(suggester):
     m = make(GROUPS)
     type_word(m, "".join(sorted(m.layout.groups[k])[0] for k in (2, 1)), suggester)
     first, second, completion = m.state.choices
     assert completion.endswith(" ")
+    press(m, "control", suggester)  # space: the first reading is fixed
+    assert m.message == first + " "
     press(m, "control", suggester)
-    press(m, "key2", suggester)
-    assert m.message == second and m.state.layer == K.CONTROL  # the controls stay up for walking on
+    out = press(m, "key2", suggester)  # other word: it replaces the word, and typing goes on
+    assert [(o.kind, o.value) for o in out if isinstance(o, Selected)] == [(K.OTHER, second)]
+    assert m.message == second + " " and m.state.layer == K.KEYS
     assert m.highlighted() == B.Cell(B.CANDIDATE, second)
-    press(m, "key2", suggester)
-    assert m.message == completion
-    press(m, "key1", suggester)  # space: the completion is taken
-    assert m.message == completion
-    # walking past the last reading spells the word out
-    type_word(m, "".join(sorted(m.layout.groups[k])[0] for k in (0,)), suggester)
     press(m, "control", suggester)
-    for _ in range(len(m.state.choices)):
-        press(m, "key2", suggester)
-    assert m.state.layer == K.SPELL and m.message == completion
+    press(m, "key2", suggester)
+    assert m.message == completion  # the completion, with its one space
+    press(m, "control", suggester)
+    assert m.gesture_captions()[1] == "spell it"  # past the last reading
+    press(m, "key2", suggester)
+    assert m.state.layer == K.SPELL and m.message == ""  # the word is spelled instead
     # spell "q": narrow three times, each step shows what every key now holds
     while True:
         caps = m.gesture_captions()
@@ -157,30 +162,58 @@ def test_other_word_walks_the_readings_then_spells(suggester):
         out = press(m, f"key{k + 1}", suggester)
         if any(isinstance(o, Selected) and o.kind == B.LETTER for o in out):
             break
-    assert m.message == completion + "q"
+    assert m.message == "q"
     press(m, "control", suggester)
     press(m, "key1", suggester)  # word done
-    assert m.message == completion + "q " and m.state.layer == K.KEYS
+    assert m.message == "q " and m.state.layer == K.KEYS
+    press(m, "control", suggester)
+    assert m.gesture_captions()[1] == "spell a word"  # a spelled word has no other readings
+
+
+def test_undo_takes_the_space_back_with_the_last_key(suggester):
+    m = make(GROUPS)
+    type_word(m, "".join(sorted(m.layout.groups[k])[0] for k in (0,)), suggester)
+    one_key = m.state.typed
+    type_word(m, "".join(sorted(m.layout.groups[k])[0] for k in (2,)), suggester)
+    press(m, "control", suggester)  # space (say the last key was wrong, or this was a misread)
+    press(m, "control", suggester)
+    press(m, "key3", suggester)  # undo: the space and the last key, back to the keys
+    assert m.state.typed.keys == one_key.keys and m.message == one_key.message and m.state.layer == K.KEYS
+    press(m, "control", suggester)  # a one-key word's space taken back leaves the word before as it was
+    press(m, "control", suggester)
+    press(m, "key3", suggester)
+    assert m.message == "" and m.state.typed == K.Typed()
+
+
+def test_before_the_reading_arrives_the_controls_offer_type_on():
+    m = make(GROUPS)
+    act(m, "key1")  # no answer
+    assert K.PENDING in m.message and m.gesture_captions()[3] == "controls"
+    act(m, "control")
+    assert m.gesture_captions()[:3] == ("type on", "spell it", "undo")
+    out = act(m, "key1")
+    assert not any(isinstance(o, Selected) for o in out) and m.state.layer == K.KEYS
 
 
 def test_undo_restores_every_step_exactly(suggester):
-    m = make(GROUPS)
+    m = make(GROUPS, gestures=["a", "b", "c", "d", "e"])  # a fifth gesture: the undo shortcut
     contents = [m.state.typed]
-    script = [("key1",), ("key3",), ("control", "key2"), ("control", "key1"), ("key2",), ("control", "key2", "key2", "key2"),
-              ("key1",), ("control", "key1")]
+    script = [("key1",), ("key3",), ("control",), ("control", "key2"), ("key2",), ("control",), ("control", "key2"),
+              ("control", "key2"), ("control", "key2"), ("key1",), ("control", "key1"), ("control",)]
     for step in script:
         for a in step:
-            before = m.state.history
-            press(m, a, suggester)
+            before, typed = m.state.history, m.state.typed
+            out = press(m, a, suggester)
             if m.state.history != before:  # an edit (an answer arriving is not one)
                 contents.append(m.state.typed)
-    assert len(contents) > 5
+            elif any(isinstance(o, Selected) and o.kind == B.SPACE for o in out):
+                assert m.state.typed != typed and typed.keys
+                contents[-1] = m.state.typed  # the space is one step with its word's last key
+    assert len(contents) > 8 and any(t.spelling is not None for t in contents)
     while len(contents) > 1:
         contents.pop()
-        press(m, "control", suggester)
-        press(m, "key3", suggester)
-        assert m.state.typed.message == contents[-1].message
-        assert m.state.typed.keys == contents[-1].keys and m.state.typed.spelling == contents[-1].spelling
+        press(m, "undo", suggester)
+        assert m.state.typed == contents[-1]
 
 
 def test_stale_and_foreign_answers_are_ignored(suggester):
@@ -227,11 +260,11 @@ def test_real_language_layer_reads_a_phrase():
             for r in [o for o in out if isinstance(o, RequestSuggestions)]:
                 m.handle(SuggestionsReady(r.request_id, tuple(lang.read_groups(*r.query, m.layout, r.context)), m.state.now))
         assert w in [c.strip() for c in m.state.choices[:3]], (m.message, m.state.choices)
-        act(m, "control")
+        act(m, "control")  # space
         while m.message.split()[-1] != w:
-            act(m, "key2")  # other word: the controls stay up
+            act(m, "control")
+            act(m, "key2")  # other word
             walked += 1
-        act(m, "key1")
     assert m.message == "i want some water " and walked <= 2
 
 
@@ -243,3 +276,31 @@ def test_switching_between_the_board_and_the_keyboard_keeps_the_message():
     assert g.message == "i want " and g.state.typed.keys == ()
     d = Speller(SpellerConfig(DIRECT, default_roles(list("abcd"), DIRECT)), state_with_message(DIRECT, g.message + "wa" + K.PENDING))
     assert d.message == "i want wa "
+
+
+def test_a_longer_word_likelier_than_every_reading_is_shown_first():
+    from myovox.language.api import Candidate
+
+    m = make(GROUPS)
+    lay = m.layout
+    out = act(m, "key1")
+    out += act(m, "key3")
+    req = [o for o in out if isinstance(o, RequestSuggestions)][-1]
+    first = "".join(sorted(lay.groups[k])[0] for k in (0, 2))
+    last = "".join(sorted(lay.groups[k])[-1] for k in (0, 2))
+    longer = first + "e "
+    m.handle(SuggestionsReady(req.request_id, (Candidate(first, -3.0, "llm"), Candidate(last, -4.0, "llm"),
+                                               Candidate(longer, -2.0, "llm")), 1.0))
+    assert m.state.choices == (longer, first, last) and m.message == longer
+    assert m.gesture_captions()[3] == "space"
+    out = act(m, "control")  # the space takes the longer word, one gesture, its last key untyped
+    assert [(o.kind, o.value) for o in out if isinstance(o, Selected)] == [(B.SPACE, longer.strip())]
+    assert m.message == longer
+    # less likely than the best reading: after the readings, as before
+    m2 = make(GROUPS)
+    act(m2, "key1")
+    out = act(m2, "key3")
+    req = [o for o in out if isinstance(o, RequestSuggestions)][-1]
+    m2.handle(SuggestionsReady(req.request_id, (Candidate(first, -3.0, "llm"), Candidate(last, -4.0, "llm"),
+                                                Candidate(longer, -3.5, "llm")), 1.0))
+    assert m2.state.choices == (first, last, longer)

@@ -127,4 +127,27 @@ def test_the_patient_in_groups_mode_takes_a_shown_word_equal_to_its_target():
     p = Patient(m, Confusion.from_accuracy(tuple(m.config.roles), 1.0), TIMING, np.random.default_rng(0))
     assert p._goal(target) == Goal(B.SPACE, "semester")
     r = p.type_phrase(target)
-    assert r.completed and r.final == target and r.gestures <= 6  # space, then the controls: speak, say it
+    assert r.completed and r.final == target and r.gestures <= 6  # type on, space, the controls, speak, say it
+
+
+def test_the_patient_in_groups_mode_walks_a_word_fixed_too_early_only_when_that_is_cheaper():
+    """A misread space fixed "a" (one key of "am"): the patient walks the readings to "am " when it is close,
+    and undoes (space and key back: control, undo, then the key again, the rest and the space) when it is far
+    (it once walked five readings, ten gestures, for "am ")."""
+    from dataclasses import replace
+
+    from myovox.interact import Speller, SpellerConfig, default_roles
+    from myovox.interact import boards as B
+    from myovox.interact import keyboard as KB
+    from myovox.interact.machine import GROUPS
+    from myovox.simulate.patient import Goal, Patient
+
+    m = Speller(SpellerConfig(GROUPS, default_roles(["a", "b", "c", "d"], GROUPS), prediction="words"))
+    p = Patient(m, Confusion.from_accuracy(tuple(m.config.roles), 1.0), TIMING, np.random.default_rng(0))
+    code = m.layout.code("a")
+    far = KB.Typed("i a ", last=("a", "w", "d", "g", "f", "am ", "want "), last_pick=0, last_keys=code)
+    near = KB.Typed("i a ", last=("a", "am ", "w"), last_pick=0, last_keys=code)
+    m.state = replace(m.state, typed=far)
+    assert p._goal("i am cold") == Goal(B.UNDO)
+    m.state = replace(m.state, typed=near)
+    assert p._goal("i am cold") == Goal(KB.OTHER)

@@ -1,31 +1,46 @@
 """The ambiguous keyboard (mode "groups", 4+ gestures): one gesture per letter, naming its letter group.
 
-Three gestures are keys, each carrying a group of letters; the fourth opens the control layer. The
-language layer reads a word's keys (`RequestSuggestions` task "groups", answered with the likeliest
-readings best first, then whole-word completions); the message shows the best reading. Layers, each
-gesture doing what the screen names for it:
+Three gestures are keys, each carrying a group of letters; the fourth ends the word or opens the
+control layer. The language layer reads a word's keys (`RequestSuggestions` task "groups", answered
+with the likeliest readings best first, then whole-word completions); the message shows the best
+reading. Layers, each gesture doing what the screen names for it:
 
-    keys            key 1-3: type a letter of that group        control: the controls
-    controls        key 1: SPACE (the word as shown is done)    key 2: OTHER WORD (the next reading;
-     (in a word)    key 3: UNDO                                  past the last one: spell the word)
-                    control: CALL FOR HELP
-    controls        key 1: SPEAK (asks again)   key 2: SPELL a word   key 3: UNDO
-     (between words) control: CALL FOR HELP
+    keys            key 1-3: type a letter of that group
+                    control: SPACE when a word is being typed (the word as shown is done, with its
+                             space: one gesture), else the controls
+    controls        key 1: SPEAK (asks again)   key 2: OTHER WORD (the last word becomes its next
+     (between words)        reading; past the last one: spell it; no word yet: spell a word)
+                    key 3: UNDO                 control: CALL FOR HELP
+    controls        key 1: TYPE ON (back to the keys)   key 2: SPELL IT   key 3: UNDO
+     (in a word whose reading has not arrived yet)                        control: CALL FOR HELP
     confirm         key 1: say it               key 2-3: no, back to typing     control: the controls
     spell           key 1-3: narrow down to a letter (three choices a step: a letter is three gestures)
                     control: the spelling controls (word done, back, undo, help)
 
-Walking the readings stays in the controls, so the third reading of a word is control, other, other,
-space. Safety (the exhaustive walks in tests/interact/test_keyboard.py prove them): CALL FOR HELP is one
-selection from every state and at most three gestures (control, control, control; two from the
-controls), and a single misread never calls it: the controls are open for every space, and with
-help on one gesture there a key misread as "control" called for help 4 and 9 times in 30 simulated
-phrases (comm_dev, MacKenzie; 95 % + 5 % no action, LLM); nothing is spoken but by key 1 in the confirm
-layer, which only key 1 in the between-words controls opens, so one misread can never speak; UNDO is
-one gesture in the controls and two from everywhere else. With four gestures no layout of three letter
-keys can also give a one-gesture undo (the keys and the control gesture are all taken); a fifth gesture
-becomes an undo shortcut (`default_roles`). The space has its own gesture pair (control, key 1) rather
-than a place on a letter key: see `language.groups` for what that measured.
+While a word is being typed, a longer word the language layer finds likelier than every word the keys
+spell so far is shown first (`COMPLETION_LEAD`), so the space takes it before its last keys: on
+held-out starter phrases with the LLM that left 2.5 key gestures a word instead of 3.6.
+
+The space costs one gesture (it was two, control then space, until 2026-12-07: `bench/groups_trace.py`
+counted 24 % of the gestures there on held-out starter phrases with the LLM). The word is fixed with
+its space at once and its readings stay on screen: "other word" replaces it by the next one and goes
+back to the keys (so the second reading costs control, other word). The space and the word's last key
+are one step for undo: control, undo takes both back, which is the whole repair when the space was a
+misread, when the last key was wrong (the way to undo in a word is the space first) and when the space
+was misread as a key (an undo that took the space back alone, leaving the controls open for a second
+undo, costs one gesture more in each of those cases: on held-out starter phrases with the LLM 0.81 undo
+gestures a word against 0.55).
+
+Safety (the exhaustive walks in tests/interact/test_keyboard.py prove them): CALL FOR HELP is at most
+the second selection from every state (the space, when a word is being typed, is the first) and four
+gestures (control x4; two from the controls), and a single misread never calls it: help asks again,
+because a key misread as "control" opens the controls for every word; nothing is spoken but by key 1
+in the confirm layer, which only key 1 in the between-words controls opens, so one misread can never
+speak; UNDO is one gesture in the controls and at most three from everywhere else (space, controls,
+undo: the space goes with the last key). With four gestures no layout of three letter keys can also
+give a one-gesture undo (the keys and the control gesture are all taken); a fifth gesture becomes an
+undo shortcut (`default_roles`). The space has its own gesture rather than a place on a letter key: see
+`language.groups` for what that measured.
 
 Pure: no Qt, no clock, no call into the language layer, like `machine.Speller`, whose interface this
 class shares (handle, state, rows, highlighted, message, clone), so the UI, the bedside session and the
@@ -51,20 +66,37 @@ CONTROL_ROLE = "control"
 UNDO_DEPTH = 64
 PENDING = "•"  # shown for a key whose reading has not arrived yet
 HELP_CAPTION = "CALL FOR HELP"
-HELP_ARMED_CAPTION = "CALL FOR HELP? again: yes"
+HELP_ARMED_CAPTION = "CALL FOR HELP? again: yes"#: A longer word (a completion) is shown first when its score beats every whole reading of the keys by this
+#: much (log): then the space takes it before its last keys are typed. None: whole readings always first.
+#: Measured with `bench/groups_trace.py --llm --offsets 3,50 --seeds 0,1,2` (held-out starter phrases,
+#: 95 % + 5 % no action): never 6.70 wpm, lead 2 7.90, 0 8.38, -1 8.31, -2.5 8.06; n-gram 5.60 -> 6.21 at 0.
+COMPLETION_LEAD: float | None = 0.0
 
 
 @dataclass(frozen=True)
 class Typed:
     """What undo restores: the fixed text (whole words, each with its space), the keys of the word being
     typed and the reading shown for them (`pick`: which one), and the letters of a word being spelled
-    (None when not spelling)."""
+    (None when not spelling). Until the next key, the word fixed last keeps its readings (`last`, the one
+    shown `last_pick`, typed with `last_keys`): "other word" walks them."""
 
     fixed: str = ""
     keys: tuple[int, ...] = ()
     shown: str = ""
     pick: int = 0
     spelling: str | None = None
+    last: tuple[str, ...] = ()
+    last_pick: int = 0
+    last_keys: tuple[int, ...] = ()
+
+    @property
+    def last_word(self) -> str:
+        return self.last[self.last_pick].strip() if self.last else ""
+
+    @property
+    def before_last(self) -> str:
+        """The fixed text without the word fixed last (and its space)."""
+        return self.fixed[: len(self.fixed) - len(self.last_word) - 1] if self.last else self.fixed
 
     @property
     def message(self) -> str:
@@ -109,10 +141,27 @@ class GroupState:
         return self.layer == CONFIRM
 
     @property
+    def readings(self) -> tuple[tuple[str, ...], int]:
+        """The readings on screen and which one the message shows: the word being typed's, else (until
+        the next key) the word fixed last's."""
+        t = self.typed
+        if self.choices or t.keys or t.spelling is not None or not t.last:
+            return self.choices, t.pick
+        return t.last, t.last_pick
+
+    @property
+    def committable(self) -> bool:
+        """A word is being typed and its reading is on screen: the control gesture fixes it with its space."""
+        t = self.typed
+        return (self.layer == KEYS and bool(t.keys) and t.spelling is None and PENDING not in t.shown
+                and bool(t.shown.strip()))
+
+    @property
     def highlight(self):
         from .machine import CELLS, Highlight  # noqa: PLC0415 (machine imports this module)
 
-        return Highlight(CELLS, 0, min(self.typed.pick, max(0, len(self.choices) - 1)))
+        readings, pick = self.readings
+        return Highlight(CELLS, 0, min(pick, max(0, len(readings) - 1)))
 
 
 def spell_split(symbols: str, parts: int) -> list[str]:
@@ -150,7 +199,7 @@ class GroupSpeller(TakesEvents):
         n = self.layout.keys
         back = ["back"] * (n - 3)
         if s.layer == KEYS:
-            return tuple(self.layout.caption(k) for k in range(n)) + ("controls",)
+            return tuple(self.layout.caption(k) for k in range(n)) + ("space" if s.committable else "controls",)
         if s.layer == SPELL:
             parts = spell_split(s.narrow or SYMBOLS, n)
             return tuple(" ".join(p) for p in parts + [""] * (n - len(parts))) + ("controls",)
@@ -159,16 +208,17 @@ class GroupSpeller(TakesEvents):
         help_cell = HELP_ARMED_CAPTION if s.help_armed else HELP_CAPTION
         if s.layer == SPELL_CONTROL:
             return tuple(["word done", "back to spelling", "undo"] + back) + (help_cell,)
-        if s.typed.keys:
-            other = "other word" if s.typed.pick + 1 < len(s.choices) else "spell it"
-            return tuple(["space", other, "undo"] + back) + (help_cell,)
-        return tuple(["speak", "spell a word", "undo"] + back) + (help_cell,)
+        t = s.typed
+        if t.keys:
+            return tuple(["type on", "spell it", "undo"] + back) + (help_cell,)
+        other = ("other word" if t.last_pick + 1 < len(t.last) else "spell it") if t.last else "spell a word"
+        return tuple(["speak", other, "undo"] + back) + (help_cell,)
 
     def rows(self, state: GroupState | None = None) -> tuple[B.Row, ...]:
         """Row 0: the readings of the word being typed (the one shown is lit); row 1: one cell per
         gesture, saying what it does now."""
         s = state or self.state
-        readings = tuple(B.Cell(B.CANDIDATE, t.strip()) for t in s.choices)
+        readings = tuple(B.Cell(B.CANDIDATE, t.strip()) for t in s.readings[0])
         if not readings:
             readings = (B.Cell(B.CANDIDATE, (s.typed.shown or s.typed.spelling or "").strip() or "…"),)
         kind = {KEYS: KEY, SPELL: KEY, CONFIRM: "confirm"}.get(s.layer, "control")
@@ -191,13 +241,13 @@ class GroupSpeller(TakesEvents):
 
     def highlighted_in(self, s: GroupState) -> B.Cell:
         row = self.rows(s)[0]
-        return row[min(s.typed.pick, len(row) - 1)]
+        return row[min(s.readings[1], len(row) - 1)]
 
     def nav_key(self) -> tuple:
         """What tells screens apart for a planner (the message aside)."""
         s = self.state
         return (s.layer, s.narrow, s.typed.pick, len(s.choices), bool(s.typed.keys), s.typed.spelling is not None,
-                s.help_armed)
+                s.help_armed, s.committable, s.typed.last_pick, len(s.typed.last))
 
     # -- input (`handle`, from TakesEvents) --------------------------------------------------------
     def _tick(self, t: float) -> list:
@@ -223,6 +273,8 @@ class GroupSpeller(TakesEvents):
                 if armed:
                     return self._help(s)
                 return self._stay(replace(s, help_armed=True))
+            if s.committable:
+                return self._space(s)
             self.state = replace(s, layer=SPELL_CONTROL if s.typed.spelling is not None else CONTROL, narrow="")
             return []
         if role not in KEY_ROLES or KEY_ROLES.index(role) >= self.layout.keys:
@@ -254,9 +306,11 @@ class GroupSpeller(TakesEvents):
             return self._undo(s)
         if layer == SPELL_CONTROL:
             return self._done_spelling(s) if k == 0 else self._stay(replace(s, layer=SPELL))
-        if s.typed.keys:
-            return self._space(s) if k == 0 else self._other(s)
-        return self._arm_speak(s) if k == 0 else self._start_spelling(s)
+        if s.typed.keys:  # in a word: type on, or spell it instead
+            return self._stay(replace(s, layer=KEYS)) if k == 0 else self._start_spelling(s)
+        if k == 0:
+            return self._arm_speak(s)
+        return self._other(s) if s.typed.last else self._start_spelling(s)
 
     # -- what the gestures do ---------------------------------------------------------------------
     def _type(self, s: GroupState, k: int) -> list:
@@ -265,27 +319,34 @@ class GroupSpeller(TakesEvents):
         return self._change(s, new, [Selected(KEY, str(k + 1), s.now)])
 
     def _space(self, s: GroupState) -> list:
-        """The word as shown is done: it joins the fixed text with its space."""
+        """The word as shown is done: it joins the fixed text with its space; its readings stay walkable."""
         t = s.typed
         word = t.shown.replace(PENDING, "").strip()
-        if not word:
-            return self._stay(replace(s, layer=KEYS))
-        new = Typed(t.fixed + word + SPACE)
-        return self._change(replace(s, layer=KEYS), new, [Selected(B.SPACE, word, s.now)], request=False)
+        new = Typed(t.fixed + word + SPACE, last=s.choices or (t.shown,), last_pick=t.pick if s.choices else 0,
+                    last_keys=t.keys)
+        # one step with the word's last key: undo takes both back (a misread space, a wrong last key and a key
+        # misread for the space each cost control, undo), to where that key was typed
+        h = s.history[-1] if s.history else None
+        merge = h is not None and h.fixed == t.fixed and h.keys == t.keys[:-1] and h.spelling is None
+        history = s.history if merge else (s.history + (t,))[-UNDO_DEPTH:]
+        s = replace(s, layer=KEYS, typed=new, history=history, choices=(), request_id=0)
+        return [Selected(B.SPACE, word, s.now), MessageChanged(new.message, (), s.now)] + self._stay(s)
 
     def _other(self, s: GroupState) -> list:
-        """Show the next reading (the controls stay up, so "other" again walks on and "space" takes it);
-        past the last one, spell the word out."""
+        """The word fixed last becomes its next reading, and typing goes on (control, other word again walks
+        on); past the last one, spell the word out instead."""
         t = s.typed
-        if t.pick + 1 < len(s.choices):
-            pick = t.pick + 1
-            new = replace(t, shown=s.choices[pick], pick=pick)
-            return self._change(s, new, [Selected(OTHER, s.choices[pick], s.now)], keep_choices=True)
+        if t.last_pick + 1 < len(t.last):
+            pick = t.last_pick + 1
+            word = t.last[pick].strip()
+            new = replace(t, fixed=t.before_last + word + SPACE, last_pick=pick)
+            return self._change(replace(s, layer=KEYS), new, [Selected(OTHER, word, s.now)], request=False)
         return self._start_spelling(s)
 
     def _start_spelling(self, s: GroupState) -> list:
-        """Spell a word letter by letter (it replaces the word being typed, if any)."""
-        new = Typed(s.typed.fixed, spelling="")
+        """Spell a word letter by letter (it replaces the word being typed, or the word fixed last when no
+        key has been typed since)."""
+        new = Typed(s.typed.before_last if not s.typed.keys else s.typed.fixed, spelling="")
         return self._change(replace(s, layer=SPELL, narrow=""), new, [Selected(SPELL_START, "", s.now)], request=False)
 
     def _narrow(self, s: GroupState, k: int) -> list:
@@ -331,12 +392,10 @@ class GroupSpeller(TakesEvents):
         out.append(MessageChanged(prev.message, (), s.now))
         return out + self._request(s)
 
-    def _change(self, s: GroupState, new: Typed, out: list, request: bool = True, keep_choices: bool = False) -> list:
+    def _change(self, s: GroupState, new: Typed, out: list, request: bool = True) -> list:
         if new != s.typed:
             s = replace(s, typed=new, history=(s.history + (s.typed,))[-UNDO_DEPTH:])
             out = out + [MessageChanged(new.message, (), s.now)]
-        if keep_choices:
-            return out + self._stay(s)
         s = replace(s, choices=())
         return out + (self._request(s) if request else self._stay(replace(s, request_id=0)))
 
@@ -355,6 +414,7 @@ class GroupSpeller(TakesEvents):
             return []  # stale: the keys changed since it was asked
         n = len(s.typed.keys)
         texts: list[str] = []
+        scores: dict[str, float] = {}
         for cand in sorted(ev.candidates, key=lambda c: -c.score):
             text = str(cand.text).lower()
             body = text[:-1] if text.endswith(SPACE) else text
@@ -364,7 +424,14 @@ class GroupSpeller(TakesEvents):
                 ok = False  # not a reading of these keys
             if ok and text not in texts:
                 texts.append(text)
-        texts = [t for t in texts if not t.endswith(SPACE)] + [t for t in texts if t.endswith(SPACE)]
+                scores[text] = float(cand.score)
+        whole = [t for t in texts if not t.endswith(SPACE)]
+        longer = [t for t in texts if t.endswith(SPACE)]
+        lead = COMPLETION_LEAD
+        if lead is not None and longer and (not whole or scores[longer[0]] > scores[whole[0]] + lead):
+            whole = longer[:1] + whole  # a longer word far likelier than any these keys spell: shown first
+            longer = longer[1:]
+        texts = whole + longer
         texts = texts[: self.config.max_candidates + 2]
         if not texts:  # nothing reads these keys: the placeholder stays, spelling is one step away
             return self._stay(replace(s, choices=()))

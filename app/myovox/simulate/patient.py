@@ -210,6 +210,9 @@ class Patient:
             if not path and self.mode == GROUPS and goal.kind != B.UNDO:
                 goal = Goal(B.UNDO)  # e.g. the controls opened by a misread: every way out is a selection
                 path = self._plan(goal)
+            if not path and self.mode == GROUPS:
+                goal = Goal(B.SPACE)  # in a word the way to undo is the space first (then undo takes it back)
+                path = self._plan(goal)
             if not path:
                 raise RuntimeError(f"no path to {goal} in {self.mode} mode: the boards are broken")
             role = path[0]
@@ -286,14 +289,15 @@ class Patient:
         return self._next_char(target, typed)
 
     def _group_goal(self, target: str, m) -> Goal:
-        """The ambiguous keyboard: the next key of the word; when its keys are all typed, space if the word
-        shown is right, else the next reading, else spell it; take a completion that saves more letters
-        than walking to it costs; undo anything that is not the target."""
+        """The ambiguous keyboard: the next key of the word; when its keys are all typed, the space (the
+        control gesture) if the word shown is right, else the space and then the next reading of the word
+        fixed, else spell it; the space and a walk to a completion when that saves more letters than the
+        walk costs; undo anything that is not the target."""
         st = m.state
         t = st.typed
         fix = Goal(B.UNDO)
         if not (target + " ").startswith(t.fixed):
-            return fix
+            return self._group_fix_last(target, m)
         rest = target[len(t.fixed):]
         word = rest.split(" ")[0]
         if t.spelling is not None:
@@ -308,19 +312,37 @@ class Patient:
         if st.layer == KB.CONFIRM:
             return fix  # asked to say it while not done: "no, back" is the way (undo plans through it)
         shown = t.shown.strip()
-        if shown == word:  # every key typed and read right, or a completion walked to: take it
+        if shown == word:  # every key typed and read right, or a completion shown: take it
             return Goal(B.SPACE, word)
-        if st.choices:
+        if st.choices and t.pick == 0:
             walk = [c.strip() for c in st.choices]
-            if word in walk[t.pick + 1:]:
-                j = walk.index(word, t.pick + 1)
-                if len(t.keys) == len(code) or len(word) - len(t.keys) > (j - t.pick) + 1:
-                    return Goal(KB.OTHER)
+            if word in walk[1:]:  # the space, then "other word" (control, other) per reading walked
+                j = walk.index(word, 1)
+                if len(t.keys) == len(code) or len(word) - len(t.keys) > 2 * j:
+                    return Goal(B.SPACE)
         if len(t.keys) < len(code):
             return Goal(KB.KEY, str(code[len(t.keys)] + 1))
         if not st.choices and KB.PENDING in t.shown:
             return Goal(KB.KEY, "wait")  # cannot happen with answers at once; listed for completeness
-        return Goal(KB.OTHER) if t.pick + 1 < len(st.choices) else Goal(KB.SPELL_START)
+        return Goal(B.SPACE) if st.choices else Goal(KB.SPELL_START)
+
+    def _group_fix_last(self, target: str, m) -> Goal:
+        """The message is not the target's start: the word fixed last is a wrong reading of the right keys
+        (walk on to the right one, or spell it past the last), or anything else (undo)."""
+        t = m.state.typed
+        if t.last and not t.keys and t.spelling is None and m.state.layer != KB.CONFIRM:
+            before = t.before_last
+            if (target + " ").startswith(before):
+                word = target[len(before):].split(" ")[0]
+                walk = [c.strip() for c in t.last]
+                if word and word in walk[t.last_pick + 1:]:
+                    steps = walk.index(word, t.last_pick + 1) - t.last_pick  # control, other word: 2 gestures each
+                    short = len(m.layout.code(word)) - len(t.last_keys)  # keys still to type (a space misread)
+                    if short <= 0 or 2 * steps <= 4 + short:  # vs control, undo, the last key again, the rest, space
+                        return Goal(KB.OTHER)
+                if word and tuple(t.last_keys) == m.layout.code(word):  # not among them: spell it past the last
+                    return Goal(KB.OTHER) if t.last_pick + 1 < len(t.last) else Goal(KB.SPELL_START)
+        return Goal(B.UNDO)
 
     def _best_candidate(self, target: str, must_beat: int, m: Speller | None = None) -> Goal | None:
         m = m if m is not None else self.machine
