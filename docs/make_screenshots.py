@@ -7,7 +7,7 @@ speller, so the patient view shows a real highlight and message, the caregiver p
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py --groups
 
-draws the ambiguous keyboard (groups mode) alone: four named gestures type "i want wa" through the real
+draws the ambiguous keyboard (groups mode) alone: four named gestures type "i want water" through the real
 speller and the word list + n-gram reading of the keys (the keys), and the controls opened after
 "i want " (no X screen needed).
 
@@ -110,7 +110,7 @@ def groups() -> int:
     lang = LanguageSuggester()
     t = 0.0
     between = None
-    for i, ch in enumerate("i want wa"):
+    for i, ch in enumerate("i want water"):
         t += 1.0
         if i == len("i want "):
             between = speller.clone()  # "i want ": the word just fixed, its readings on screen
