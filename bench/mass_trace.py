@@ -11,6 +11,8 @@ the scan.
     PYTHONPATH=app python bench/mass_trace.py --mode likely                  # n-gram
     PYTHONPATH=app python bench/mass_trace.py --mode split --llm --offsets 3,50
     ... --perfect: no misreads; --set name=value: a MassModel field changed (e.g. scan_share=0.4)
+    ... --measured-timing: the recordings' burst and reaction times instead of fixed ones (likely needs it: a
+        change that wins with fixed timing can lose with the measured spread, see the session 8b note)
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ import numpy as np
 CATEGORIES = ("candidate", "letter", "space", "speak", "undo", "help", "misread")
 
 
-def trace(phrases, train, llm_backend, mode: str, accuracy: float, no_action: float, seed: int, model_changes: dict):
+def trace(phrases, train, llm_backend, mode: str, accuracy: float, no_action: float, seed: int, model_changes: dict,
+          timing=None):
     from myovox.interact.machine import ScanTiming
     from myovox.interact.mass import MassModel, MassSpeller
     from myovox.language.memory import PhraseMemory
@@ -41,7 +44,7 @@ def trace(phrases, train, llm_backend, mode: str, accuracy: float, no_action: fl
     machine = make_speller(mode, "phrases" if llm_backend else "words", ScanTiming())
     if model_changes:
         machine = MassSpeller(machine.config, None, replace(MassModel(), **model_changes))
-    timing = GestureTiming((0.82,), (0.35,), 0.25, 0.25, "fixed (trace)")
+    timing = timing or GestureTiming((0.82,), (0.35,), 0.25, 0.25, "fixed (trace)")
     conf = Confusion.from_accuracy(tuple(machine.config.roles), accuracy, no_action)
     patient = Patient(machine, conf, timing, np.random.default_rng(seed), CachingSuggester(sugg))
     gestures: Counter = Counter()
@@ -89,6 +92,8 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=12)
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--perfect", action="store_true")
+    ap.add_argument("--measured-timing", action="store_true",
+                    help="burst and reaction times drawn from the recordings, as `myovox simulate` does (default: fixed)")
     ap.add_argument("--set", action="append", default=[], help="MassModel field=value (a float)")
     args = ap.parse_args()
     from myovox.language.memory import load_starter_phrases
@@ -103,6 +108,12 @@ def main() -> int:
         if backend.generator is None:
             raise SystemExit(f"the LLM did not load: {backend.message}")
     phrases = load_starter_phrases()
+    timing = None
+    if args.measured_timing:
+        from myovox.data.recordings import shared_data_dir
+        from myovox.simulate.timing import measure_timing
+
+        timing = measure_timing(shared_data_dir())
     acc, na = (1.0, 0.0) if args.perfect else (0.95, 0.05)
     g_all: Counter = Counter()
     s_all: Counter = Counter()
@@ -113,7 +124,7 @@ def main() -> int:
         test = [phrases[i] for i in idx]
         train = [p for i, p in enumerate(phrases) if i not in set(idx)]
         for seed in [int(x) for x in args.seeds.split(",")]:
-            g, s, n, secs, w, e = trace(test, train, backend, args.mode, acc, na, seed, changes)
+            g, s, n, secs, w, e = trace(test, train, backend, args.mode, acc, na, seed, changes, timing)
             print(f"offset {off} seed {seed}: {(n / 5) / (secs / 60):.2f} wpm, {sum(g.values()) / n:.3f} gestures/char",
                   flush=True)
             g_all.update(g)
