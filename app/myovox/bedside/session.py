@@ -151,8 +151,8 @@ class BedsideSession:
             ev = self._attempts[key] = self.decoder.open_attempt(item.burst)
         if ev.decided is not None:
             return None  # decided already: the rest of the burst needs no encoder
-        votes = self.decoder.second_votes(item.raw)
-        return ev.add(self.decoder.probabilities(item.raw)[0], item.end_time, None if votes is None else int(votes[0]))
+        p, votes = self.decoder.window_evidence(item.raw)
+        return ev.add(p[0], item.end_time, None if votes is None else int(votes[0]))
 
     def _suggest(self, req: RequestSuggestions) -> SuggestionsReady:
         s = self.suggester

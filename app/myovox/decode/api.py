@@ -113,14 +113,15 @@ class GestureDecoder:
         cal = self.calibration
         return self._assemble(self._parts(w, rotation), cal.encoder_top if cal is not None else None)
 
-    def _parts(self, w: np.ndarray, rotation: int | None = None) -> dict[str, np.ndarray]:
+    def _parts(self, w: np.ndarray, rotation: int | None = None, extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
         """Every block the head inputs are made of; with a refittable top also its inputs, the frozen
-        convolutions' pooled output ("conv") and the normalised rich features ("features")."""
+        convolutions' pooled output ("conv") and the normalised rich features ("features"); `extra` may ask for
+        the prepared windows themselves ("prepared", for the second opinion)."""
         shift = self.calibration.rotation if rotation is None and self.calibration else (rotation or 0)
         if shift:
             w = rotate_ring(w, shift)
         refittable = self.encoder.top is not None
-        names = list(dict.fromkeys(list(self.card.head_inputs) + (["conv", "features"] if refittable else [])))
+        names = list(dict.fromkeys(list(self.card.head_inputs) + (["conv", "features"] if refittable else []) + list(extra)))
         parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
         for s in range(0, len(w), 4096):
             prepared = self.card.prepare(w[s : s + 4096])
@@ -128,7 +129,7 @@ class GestureDecoder:
             e, conv = self.encoder.run_with_conv(inputs) if refittable else (self.encoder.run_inputs(inputs)[0], None)
             blocks = {"embedding": lambda: e, "hudgins": lambda: hudgins_features(prepared), "rich": lambda: inputs["features"],
                       "spatial": lambda: spatial_features(prepared / self.card.window_scale), "conv": lambda: conv,
-                      "features": lambda: inputs["features"]}
+                      "features": lambda: inputs["features"], "prepared": lambda: prepared}
             for k in names:
                 parts[k].append(blocks[k]())
         return {k: v[0] if len(v) == 1 else np.concatenate(v) for k, v in parts.items() if v}  # one chunk: no copy
@@ -239,7 +240,7 @@ class GestureDecoder:
         y = np.concatenate([np.full(len(g[2]), g[0]) for g in groups])
         fold = np.concatenate([np.full(len(g[2]), g[1]) for g in groups])
         group_of = np.concatenate([np.full(len(g[2]), gi) for gi, g in enumerate(groups)])
-        parts = self._parts(windows, rotation=0)
+        parts = self._parts(windows, rotation=0, extra=("prepared",))
         fixed = None if self.encoder.top is not None else self._assemble(parts, None)  # no refit: one set for all folds
 
         def head_inputs(rows: np.ndarray) -> tuple[np.ndarray, TopWeights | None]:
@@ -283,10 +284,10 @@ class GestureDecoder:
         emb, top = head_inputs(np.ones(len(y), dtype=bool))
         head = EmbeddingHead(labels, shrinkage=HEAD_SHRINKAGE, temperature=temperature).fit(emb, y)
         patterns = {}
+        prepared = parts["prepared"]
         for i, lab in enumerate(labels):
-            prep = self.card.prepare(windows[y == i])
-            patterns[lab] = np.log(np.sqrt(np.mean(prep**2, axis=(0, 1))) + 1e-6).tolist()
-        second = SecondOpinion.fit(self.card.prepare(windows), y, labels)
+            patterns[lab] = np.log(np.sqrt(np.mean(prepared[y == i] ** 2, axis=(0, 1))) + 1e-6).tolist()
+        second = SecondOpinion.fit(prepared, y, labels)
         cal = Calibration(
             patient=patient, profile=self.card.profile, model=self.card.name, model_sha256=self.card.sha256,
             created=created or datetime.now().isoformat(timespec="seconds"), labels=labels, head=head,
@@ -375,10 +376,9 @@ class GestureDecoder:
     def decide_attempt(self, attempt: Attempt) -> GestureDecision:
         """The live rule over one whole attempt (offline): the same decision the app makes."""
         cal = self._calibrated()
-        p = self.probabilities(attempt.windows)
+        p, votes = self.window_evidence(attempt.windows)
         return decide_sequence(cal.labels, self.rule, p, attempt.burst.onset_time, np.asarray(attempt.window_times),
-                               attempt.end_time, attempt.reason, span=self.profile.attempt_windows,
-                               votes=self.second_votes(attempt.windows))
+                               attempt.end_time, attempt.reason, span=self.profile.attempt_windows, votes=votes)
 
     def decide_recording(self, recording: np.ndarray, rate_hz: float) -> list[GestureDecision]:
         """One decision per attempt in a raw recording, through the live chain (detector, windows, rule)."""
@@ -602,18 +602,21 @@ class GestureDecoder:
         self.card.check_window(w)
         return cal.head.probabilities(self._head_inputs(w[None] if w.ndim == 2 else w))
 
+    def window_evidence(self, raw_windows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """What the attempt rule takes per window: the calibrated probabilities (`probabilities`) and the second
+        opinion's votes (`second_votes`), from one preparation of the windows."""
+        cal = self._calibrated()
+        w = np.asarray(raw_windows, dtype=np.float32)
+        self.card.check_window(w)
+        parts = self._parts(w[None] if w.ndim == 2 else w, extra=("prepared",))
+        p = cal.head.probabilities(self._assemble(parts, cal.encoder_top))
+        second = cal.second_opinion
+        return p, None if second is None else second.votes(parts["prepared"])
+
     def second_votes(self, raw_windows: np.ndarray) -> np.ndarray | None:
         """The second opinion's label index for each raw window (n x samples x channels, the band's turn undone),
         or None when the calibration has none (made before it existed)."""
-        cal = self._calibrated()
-        if cal.second_opinion is None:
-            return None
-        w = np.asarray(raw_windows, dtype=np.float32)
-        self.card.check_window(w)
-        w = w[None] if w.ndim == 2 else w
-        if cal.rotation:
-            w = rotate_ring(w, cal.rotation)
-        return cal.second_opinion.votes(self.card.prepare(w))
+        return self.window_evidence(raw_windows)[1]
 
     def decide_many(self, raw_windows: np.ndarray) -> tuple[list[str | None], np.ndarray]:
         """Labels (None = no action) and confidences of many windows, without voting."""
