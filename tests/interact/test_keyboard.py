@@ -304,3 +304,59 @@ def test_a_longer_word_likelier_than_every_reading_is_shown_first():
     m2.handle(SuggestionsReady(req.request_id, (Candidate(first, -3.0, "llm"), Candidate(last, -4.0, "llm"),
                                                 Candidate(longer, -3.5, "llm")), 1.0))
     assert m2.state.choices == (first, last, longer)
+
+
+class _NearSuggester:
+    """The fixed readings plus, first, a reading whose first key is one misread away (the keys as evidence)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def read_groups(self, before, keys, layout=None, context=(), n=5, deadline_s=None):
+        from myovox.language.api import Candidate
+        from myovox.language.groups import layout_for
+
+        layout = layout or layout_for(3)
+        out = self.inner.read_groups(before, keys, layout, context, n, deadline_s)
+        ks = [int(k) for k in keys]
+        if len(ks) < 2:
+            return out
+        near = sorted(layout.groups[(ks[0] + 1) % layout.keys])[0] + "".join(sorted(layout.groups[k])[0] for k in ks[1:])
+        return [Candidate(near, 50.0, "llm")] + out
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_safety_walks_hold_with_readings_one_misread_key_away(suggester):
+    """The same exhaustive walks and bounds when the language layer offers (and the keyboard shows first) a word
+    the keys spell only with one misread key: what is on screen changes, the rules do not."""
+    near = _NearSuggester(suggester)
+    test_safety_rules_hold_in_every_reachable_state(near, True)
+    test_one_misread_never_speaks_nor_calls_for_help(near)
+
+
+def test_a_reading_one_misread_key_away_is_first_only_when_far_likelier():
+    from myovox.language import groups as G
+    from myovox.language.api import Candidate
+
+    m = make(GROUPS)
+    lay = m.layout
+    act(m, "key1")
+    out = act(m, "key3")
+    req = [o for o in out if isinstance(o, RequestSuggestions)][-1]
+    exact = "".join(sorted(lay.groups[k])[0] for k in (0, 2))
+    near = sorted(lay.groups[1])[0] + sorted(lay.groups[2])[0]  # the first key read as key 1, meant as key 2
+    two_off = sorted(lay.groups[1])[0] + sorted(lay.groups[0])[0]  # both keys misread: never a reading
+    m.handle(SuggestionsReady(req.request_id, (Candidate(exact, -10.0, "llm"), Candidate(near, -10.0 + G.MISREAD_LEAD + 1, "llm"),
+                                               Candidate(two_off, 0.0, "llm")), 1.0))
+    assert m.state.choices == (near, exact) and m.message == near  # a word the keys spell with one misread key
+    out = act(m, "control")  # its space: the misread cost nothing
+    assert [(o.kind, o.value) for o in out if isinstance(o, Selected)] == [(B.SPACE, near)]
+    # not far likelier than the exact reading: the clear typing stays first, the guess after it
+    m2 = make(GROUPS)
+    act(m2, "key1")
+    out = act(m2, "key3")
+    req = [o for o in out if isinstance(o, RequestSuggestions)][-1]
+    m2.handle(SuggestionsReady(req.request_id, (Candidate(exact, -10.0, "llm"), Candidate(near, -10.0 + G.MISREAD_LEAD - 1, "llm")), 1.0))
+    assert m2.state.choices == (exact, near) and m2.message == exact
