@@ -51,7 +51,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..events import GestureDecision
-from ..language import groups as G
 from ..language.groups import SPACE, SYMBOLS, GroupLayout, layout_for
 from . import boards as B
 from .events import CallForHelp, MessageChanged, RequestSuggestions, Selected, Speak, SuggestionsReady, TakesEvents
@@ -421,27 +420,17 @@ class GroupSpeller(TakesEvents):
             body = text[:-1] if text.endswith(SPACE) else text
             ok = len(body) >= n and body and all(ch in SYMBOLS for ch in body)
             ok = ok and (len(body) == n) == (not text.endswith(SPACE))  # a reading has a letter a key; a completion ends its word
-            if ok:  # a reading of these keys, or of keys one misread away (the keys are evidence, see language.groups)
-                m = G.misreads(self.layout, body[:n], s.typed.keys)
-                ok = m is not None and m <= (G.MAX_MISREADS if n >= G.MIN_KEYS_FOR_MISREAD else 0)
+            if ok and self.layout.code(body[:n]) != s.typed.keys:
+                ok = False  # not a reading of these keys
             if ok and text not in texts:
                 texts.append(text)
                 scores[text] = float(cand.score)
-        # a reading that needs a misread key comes first only when it beats the keys as typed (every exact
-        # reading, longer words included) by MISREAD_LEAD: a guess never displaces a clear typing
-        keys = s.typed.keys
-        readings = [G.Reading(t, scores[t]) for t in texts]
-        base = G.exact_mass(readings, keys, self.layout)
-        whole = [r.text for r in G.exact_first([r for r in readings if not r.text.endswith(SPACE)], keys, self.layout,
-                                               base=base)]
-        longer = [r.text for r in G.exact_first([r for r in readings if r.text.endswith(SPACE)], keys, self.layout,
-                                                base=base)]
+        whole = [t for t in texts if not t.endswith(SPACE)]
+        longer = [t for t in texts if t.endswith(SPACE)]
         lead = COMPLETION_LEAD
         if lead is not None and longer and (not whole or scores[longer[0]] > scores[whole[0]] + lead):
-            near = G.misreads(self.layout, longer[0], keys) != 0
-            if not near or base is None or scores[longer[0]] > base + G.MISREAD_LEAD:
-                whole = longer[:1] + whole  # a longer word far likelier than any these keys spell: shown first
-                longer = longer[1:]
+            whole = longer[:1] + whole  # a longer word far likelier than any these keys spell: shown first
+            longer = longer[1:]
         texts = whole + longer
         texts = texts[: self.config.max_candidates + 2]
         if not texts:  # nothing reads these keys: the placeholder stays, spelling is one step away

@@ -32,19 +32,6 @@ SPACE = " "
 SYMBOLS = "abcdefghijklmnopqrstuvwxyz'"
 UNKNOWN_PENALTY = -12.0  # log score per letter of keys no known word spells (shown as their likeliest letters)
 LETTER_ORDER = "etaoinsrhldcumfpgwybvk'xjqz"  # English letter frequency: a key's fallback reading
-#: Keys read as evidence, not as a hard constraint: the chance that a key the patient meant is read as one
-#: particular other key (the decoder's substitutions; with 95 % of decided attempts right spread over three
-#: other gestures that is about 0.017). A word whose keys differ from the typed ones in one place is scored
-#: by its language-model probability times this likelihood ratio, so a misread key is corrected by the word
-#: instead of by undo. Chosen on training text (`bench/groups_trace.py`, see the issue 13 note, session 9).
-KEY_MISREAD = 0.017
-MAX_MISREADS = 1  # keys a reading may differ in from the typed ones
-MIN_KEYS_FOR_MISREAD = 2  # fewer keys typed: only exact readings (one key is evidence of too little)
-INTERLEAVE = False  # True: after the first reading, the others by score whether or not they need a misread key
-NEAR_KEEP = 6  # readings that need a misread key kept for the LLM to judge (whole words; longer words: half)
-#: A reading that needs a misread key is shown before the best exact reading only when its score beats that
-#: one's by this much (log): a clear typing is never displaced by a guess.
-MISREAD_LEAD = 4.0
 
 
 @dataclass(frozen=True)
@@ -117,11 +104,8 @@ class GroupDecoder:
     """Readings of group keys against a vocabulary scored by an n-gram model (`NGramModel`-like:
     `vocabulary`, `unigrams`, `score(word, history)`, `counts`, `order`)."""
 
-    def __init__(self, layout: GroupLayout, ngram, max_word: int = 18, prefix_keep: int = 12,
-                 key_misread: float | None = None, max_misreads: int | None = None):
+    def __init__(self, layout: GroupLayout, ngram, max_word: int = 18, prefix_keep: int = 12):
         self.layout = layout
-        self.key_misread = KEY_MISREAD if key_misread is None else key_misread
-        self.max_misreads = MAX_MISREADS if max_misreads is None else max_misreads
         self.ngram = ngram
         self.max_word = max_word
         self.prefix_keep = prefix_keep
@@ -172,49 +156,6 @@ class GroupDecoder:
     def _fits(self, w: str, code: tuple[int, ...]) -> bool:
         return all(ch in SYMBOLS for ch in w) and self.layout.code(w) == code
 
-    def misread_log(self) -> float:
-        """Log likelihood ratio of one key read as a particular other key against read right."""
-        k = self.layout.keys
-        p = min(max(self.key_misread, 1e-9), 0.99 / (k - 1))
-        return math.log(p / (1.0 - (k - 1) * p))
-
-    def _near_words(self, keys: tuple[int, ...], history: Sequence[str]) -> list[tuple[str, int]]:
-        """Words (whole, or longer ones by their first keys) whose keys differ from `keys` in 1..max_misreads
-        places, with that number: the commonest of each nearby code, plus those seen after `history`."""
-        codes = self.near_codes(keys)
-        if not codes:
-            return []
-        self._index()
-        out: dict[str, int] = {}
-        for code, m in codes:
-            for w in self._exact.get(code, ())[:40]:
-                out.setdefault(w, m)
-            for w in self._prefix.get(code, ()):
-                out.setdefault(w, m)
-        n = len(keys)
-        for w in self._seen_after(history):
-            if w not in out and len(w) >= n:
-                m = misreads(self.layout, w[:n], keys)
-                if m is not None and 0 < m <= self.max_misreads:
-                    out[w] = m
-        return list(out.items())
-
-    def near_codes(self, code: tuple[int, ...]) -> list[tuple[tuple[int, ...], int]]:
-        """Codes that differ from `code` in 1..max_misreads places, with that number (none for short codes)."""
-        if len(code) < MIN_KEYS_FOR_MISREAD or self.max_misreads <= 0 or self.key_misread <= 0:
-            return []
-        out: list[tuple[tuple[int, ...], int]] = []
-        keys = range(self.layout.keys)
-        for m in range(1, min(self.max_misreads, len(code)) + 1):
-            for places in itertools.combinations(range(len(code)), m):
-                choices = [[k for k in keys if k != code[i]] for i in places]
-                for subs in itertools.product(*choices):
-                    c = list(code)
-                    for i, k in zip(places, subs):
-                        c[i] = k
-                    out.append((tuple(c), m))
-        return out
-
     def _seen_after(self, history: Sequence[str]) -> list[str]:
         ng = self.ngram
         padded = ["<s>"] * (ng.order - 1) + list(history)
@@ -252,85 +193,17 @@ class GroupDecoder:
             p = self.ngram.score(w, hist)
             mass[w[:n_keys]] += p
             comps[w + SPACE] = p
-        # keys as evidence: words one misread key away, their probability times the misread's likelihood
-        near: dict[str, float] = {}
-        near_mass: dict[str, float] = defaultdict(float)
-        pen = self.misread_log()
-        for w, m in self._near_words(keys, hist):
-            p = self.ngram.score(w, hist) * math.exp(pen * m)
-            if len(w) == n_keys:
-                if w not in exact:
-                    near[w] = p
-            elif w + SPACE not in comps:
-                near_mass[w[:n_keys]] += p
-                comps[w + SPACE] = p
-        if not mass and not near_mass and not near:
+        if not mass:
             mass[self._unknown(keys)] = math.exp(UNKNOWN_PENALTY * n_keys)
         # a whole word first when the keys spell one (as T9 does): the patient judges the word once it is typed
         pool = exact if exact else mass
-        out: list[Reading] = []
-        if pool:
-            top, top_mass = min(pool.items(), key=lambda t: (-t[1], t[0]))
-            out.append(Reading(top, math.log(top_mass)))
-        if not exact and near_mass:  # the likeliest start of a longer word one misread key away
-            w, p = min(near_mass.items(), key=lambda t: (-t[1], t[0]))
-            if w not in mass:
-                out.append(Reading(w, math.log(p)))
+        top, top_mass = min(pool.items(), key=lambda t: (-t[1], t[0]))
+        out = [Reading(top, math.log(top_mass))]
         for w, p in sorted(exact.items(), key=lambda t: (-t[1], t[0])):
-            if w != out[0].text and len(out) < n:
+            if w != top and len(out) < n:
                 out.append(Reading(w, math.log(p)))
-        # those that need a misread key: the likeliest ones, beyond the exact readings
-        for w, p in sorted(near.items(), key=lambda t: (-t[1], t[0]))[:NEAR_KEEP]:
-            out.append(Reading(w, math.log(p)))
-        extra = [Reading(t, math.log(p), True) for t, p in sorted(comps.items(), key=lambda t: (-t[1], t[0]))]
-        base = math.log(sum(mass.values())) if mass else None  # the keys as typed: every word they begin
-        out = exact_first(out, keys, self.layout, base=base)
-        ex = [r for r in extra if misreads(self.layout, r.text, keys) == 0][:completions]
-        nr = [r for r in extra if misreads(self.layout, r.text, keys) != 0][:NEAR_KEEP // 2]
-        return out + exact_first(ex + nr, keys, self.layout, base=base)
-
-
-def misreads(layout: GroupLayout, text: str, keys: Sequence[int]) -> int | None:
-    """In how many places the keys of `text`'s first len(keys) letters differ from `keys` (None: it cannot
-    be a reading of that many keys)."""
-    body = text.strip()
-    if len(body) < len(keys) or any(ch not in SYMBOLS for ch in body):
-        return None
-    return sum(layout.key_of(ch) != k for ch, k in zip(body, keys))
-
-
-def exact_mass(readings: Iterable, keys: Sequence[int], layout: GroupLayout) -> float | None:
-    """Log of the summed chance of the readings (`.text`, `.score`; whole words and longer ones) that need no
-    misread key: how likely the keys are right as typed (None: no such reading)."""
-    scores = [r.score for r in readings if misreads(layout, r.text, keys) == 0]
-    if not scores:
-        return None
-    top = max(scores)
-    return top + math.log(sum(math.exp(x - top) for x in scores))
-
-
-def exact_first(readings: list, keys: Sequence[int], layout: GroupLayout, lead: float | None = None,
-                base: float | None = None) -> list:
-    """Readings (`.text`, `.score`) in the order the patient meets them: the exact readings of `keys` best
-    first (what "other word" walks), then those that need a misread key; but the likeliest of those first
-    when it beats `base` (the keys read as typed: `exact_mass` of every reading, longer words included, by
-    default of these) by `lead` (MISREAD_LEAD), so a clear typing is never displaced by a guess."""
-    lead = MISREAD_LEAD if lead is None else lead
-    ranked = sorted(readings, key=lambda r: -r.score)
-    exact = [r for r in ranked if misreads(layout, r.text, keys) == 0]
-    near = [r for r in ranked if misreads(layout, r.text, keys) != 0]
-    if base is None:
-        base = exact_mass(exact, keys, layout)
-    if near and (base is None or near[0].score > base + lead):
-        first = near[0]
-    elif exact:
-        first = exact[0]
-    else:
-        return ranked
-    rest = [r for r in ranked if r is not first]
-    if not INTERLEAVE:
-        rest = [r for r in rest if misreads(layout, r.text, keys) == 0] + [r for r in rest if misreads(layout, r.text, keys) != 0]
-    return [first] + rest
+        extra = sorted(comps.items(), key=lambda t: (-t[1], t[0]))[:completions]
+        return out + [Reading(t, math.log(p), True) for t, p in extra]
 
 
 def rescore_with_model(readings: list[Reading], before: str, gen, prompt_for, deadline: float,
@@ -469,15 +342,7 @@ def read_keys(decoder: GroupDecoder, before: str, keys: Sequence[int], *, gen=No
         report.update(llm_used=passes > 0, llm_passes=passes, deadline_hit=not done)
         if done:
             readings = rescored
-    base = exact_mass(readings, keys, decoder.layout)
-
-    def kept(rs: list, k: int) -> list:  # the best k exact readings and the best one that needs a misread key
-        rs = sorted(rs, key=lambda r: -r.score)
-        ex = [r for r in rs if misreads(decoder.layout, r.text, keys) == 0][:k]
-        return exact_first(ex + [r for r in rs if misreads(decoder.layout, r.text, keys) != 0][:1], keys,
-                           decoder.layout, base=base)
-
-    main = kept([r for r in readings if not r.completion], n)
-    comp = kept([r for r in readings if r.completion], completions)
+    main = [r for r in readings if not r.completion][:n]
+    comp = [r for r in readings if r.completion][:completions]
     src = "llm" if report["llm_used"] and not report["deadline_hit"] else "ngram"
     return [Candidate(r.text, r.score, src) for r in main + comp], report

@@ -180,9 +180,6 @@ class Patient:
     clock: float = 0.0
     ready_at: float = 0.0  # the next burst cannot begin before this (burst + refractory of the last one)
     notice: float = 1.0  # chance per gesture of noticing an error on screen (1.0: at once)
-    #: groups: after a misread key whose word is not on screen, type on through this many more keys before
-    #: repairing (the keyboard reads keys as evidence, so the finished word may still come out right); 0: repair
-    type_on_misread: int = 0
 
     def __post_init__(self) -> None:
         self.role_label = {role: label for label, role in self.machine.config.roles.items()}
@@ -192,7 +189,6 @@ class Patient:
         self.machine.handle(Tick(self.clock))
         self.ideal: Speller | None = None  # while an error goes unnoticed: the machine as the patient believes it
         self.unnoticed_gestures = 0  # gestures made while an error was on screen unnoticed (a report figure)
-        self._typed_on: tuple | None = None  # groups: the word (fixed text, keys) typed on past a misread that failed
 
     # -- one phrase -------------------------------------------------------------------------------
     def type_phrase(self, target: str, max_gestures: int | None = None) -> PhraseResult:
@@ -311,31 +307,11 @@ class Patient:
         if not word and not t.keys:
             return Goal(B.SPEAK) if t.fixed.strip() == target else fix
         code = m.layout.code(word)
-        shown = t.shown.strip()
         if tuple(t.keys) != code[: len(t.keys)] or len(t.keys) > len(code):
-            # a misread key: the patient goes by the screen, not by the keys. The keyboard reads keys as
-            # evidence, so the word (or its start) may still be shown: then it types on as if nothing happened
-            n = len(t.keys)
-            if st.layer == KB.CONFIRM or n > len(code) or KB.PENDING in t.shown or not shown:
-                return fix
-            if shown == word:
-                return Goal(B.SPACE, word)
-            if n < len(code) and len(shown) == n and word.startswith(shown):
-                return Goal(KB.KEY, str(code[n] + 1))
-            failed = self._typed_on is not None and self._typed_on[0] == t.fixed and \
-                tuple(self._typed_on[1][:n]) == tuple(t.keys)
-            if n < len(code) and len(code) - n <= self.type_on_misread and not failed:
-                return Goal(KB.KEY, str(code[n] + 1))  # the rest of the word may still read right
-            if n == len(code) and st.choices and not failed:
-                walk = [c.strip() for c in st.choices]
-                wrong_from = next(i for i, (a, b) in enumerate(zip(t.keys, code)) if a != b)
-                redo = n - wrong_from  # keys to take back and type again
-                if word in walk and 1 + 2 * walk.index(word) <= 1 + 3 * redo:
-                    return Goal(B.SPACE)  # then "other word" to it: cheaper than undoing back to the misread key
-                self._typed_on = (t.fixed, tuple(t.keys))  # it did not: repair from here
             return fix
         if st.layer == KB.CONFIRM:
             return fix  # asked to say it while not done: "no, back" is the way (undo plans through it)
+        shown = t.shown.strip()
         if shown == word:  # every key typed and read right, or a completion shown: take it
             return Goal(B.SPACE, word)
         if st.choices and t.pick == 0:
@@ -361,13 +337,8 @@ class Patient:
                 walk = [c.strip() for c in t.last]
                 if word and word in walk[t.last_pick + 1:]:
                     steps = walk.index(word, t.last_pick + 1) - t.last_pick  # control, other word: 2 gestures each
-                    code = m.layout.code(word)
-                    short = len(code) - len(t.last_keys)  # keys still to type (a space misread)
-                    wrong = [i for i, (a, b) in enumerate(zip(t.last_keys, code)) if a != b]
-                    if wrong:  # a misread key, read as this word anyway (the keys are evidence): walk when cheaper
-                        if 2 * steps <= 3 * (len(t.last_keys) - wrong[0]):  # than undo to it and type on again
-                            return Goal(KB.OTHER)
-                    elif short <= 0 or 2 * steps <= 4 + short:  # vs control, undo, the last key again, the rest, space
+                    short = len(m.layout.code(word)) - len(t.last_keys)  # keys still to type (a space misread)
+                    if short <= 0 or 2 * steps <= 4 + short:  # vs control, undo, the last key again, the rest, space
                         return Goal(KB.OTHER)
                 if word and tuple(t.last_keys) == m.layout.code(word):  # not among them: spell it past the last
                     return Goal(KB.OTHER) if t.last_pick + 1 < len(t.last) else Goal(KB.SPELL_START)
