@@ -6,18 +6,17 @@
 Why: issue 13's targets (4 gestures >= 10 wpm, 2 gestures >= 5 wpm at 95 % + 5 % no action) say nothing of
 whether they can be met. Shannon's bound can: a phrase the language model gives H bits a character cannot be
 chosen with fewer than H / C gestures a character when each gesture carries at most C bits (the capacity of
-the decoder's per-attempt confusion, "no action" an output of its own), and gestures come no faster than the simulated
-patient makes them with nothing to wait for: the next burst begins a reaction time after the last decision
-arrived, and not before the last burst and the detector's refractory period are over (the measured timing).
-So wpm <= 60 C / (5 H t). Any code over any layout (groups, split, scan) is under it; a real speller also pays
-for speaking, confirmations and repair, so it stays well below.
+the decoder's per-attempt confusion, "no action" an output of its own), and gestures come no faster than the
+simulated patient makes them with nothing to wait for: the next burst begins a reaction time after the last
+decision arrived, and not before the last burst and the detector's refractory period are over (the measured
+timing). So wpm <= 60 C / (5 H t) for any speller whose knowledge of the message is this model's, whatever its
+layout or code (groups, direct, split); a real one also pays for speaking, confirmations and repair.
 
 H is the default model's (Gemma 3 270M) cross-entropy of each phrase as the letter board types it (lower case,
 letters, apostrophes, spaces; or with a capital first letter and "I", whichever the model finds likelier) after
-the word-prediction prompt, with no conversation context, over the
-phrases `myovox simulate` draws with the same --count and --seed; the phrase's end is counted in bits, not in
-characters. It is this model's figure, not English's: a better model, the patient's own phrases or context
-lower it.
+the word-prediction prompt, with no conversation context, over the phrases `myovox simulate` draws with the
+same --count and --seed; the phrase's end is counted in bits, not in characters. It is this model's figure, not
+English's: a better model, a mixture with the n-gram, the patient's own phrases or context lower it.
 
 One gesture (scanning) has no bound here: a scan's information lies in when the burst comes, not in which
 gesture it is.
