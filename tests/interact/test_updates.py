@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from myovox.events import GestureDecision
 from myovox.interact import SuggestionsReady
 from myovox.interact import boards as B
 from myovox.interact.machine import CELLS, ROWS, SCAN, Highlight
@@ -34,3 +35,23 @@ def test_a_row_that_grows_keeps_the_scan_on_its_candidate_and_one_that_changes_i
     assert [c.text for c in m.state.choices][:2] == ["My leg hurts.", "My leg is in pain."]
     _answer(m, req, "I have pain in my leg.", "My leg hurts.", "pain, leg")  # a better one in its place
     assert m.state.highlight == Highlight(ROWS, row)  # back to the rows, as before
+
+
+def test_the_patients_own_keywords_are_labelled_and_picked_without_the_label():
+    """The keywords line ("typed") reads "your words: pain, leg" on the board, so nobody takes it for a sentence the
+    model wrote; picking it puts only the words into the message. A model sentence carries no label."""
+    from myovox.interact import Selected
+    m = make(SCAN, prediction="phrases")
+    req = _on_phrases_board(m)
+    m.handle(SuggestionsReady(req.request_id, (Candidate("My leg hurts.", 2.0, "llm"), Candidate("pain, leg", 0.0, "typed")),
+                              m.state.now))
+    row = next(r for r in m.rows(m.state) if r and r[0].kind == B.CANDIDATE)
+    assert [c.caption for c in row] == ["My leg hurts.", "your words: pain, leg"]
+    assert [c.value for c in row] == ["My leg hurts.", "pain, leg"]
+    ri = next(i for i, r in enumerate(m.rows(m.state)) if r and r[0].kind == B.CANDIDATE)
+    m.state = replace(m.state, highlight=Highlight(CELLS, ri, 1))
+    select = next(label for label, role in m.config.roles.items() if role == "select")
+    out = m.handle(GestureDecision(select, 1.0, m.state.now))
+    assert any(isinstance(e, Selected) for e in out)
+    assert "your words" not in m.state.content.message
+    assert "pain, leg" in m.state.content.message

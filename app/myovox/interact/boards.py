@@ -33,14 +33,23 @@ PHRASES_BOARD = "phrases"
 class Cell:
     kind: str
     value: str = ""
+    note: str = ""  # read before the caption, never typed or spoken: what kind of candidate this is (YOUR_WORDS)
 
     @property
     def caption(self) -> str:
+        return f"{self.note}: {self._text()}" if self.note else self._text()
+
+    def _text(self) -> str:
         if self.kind in (LETTER, TILE, CANDIDATE) or (self.value and self.kind in ("key", "control", "confirm", HELP, "say_it", "no", "call")):
             return self.value
         if self.kind == SPEAK and self.value == SPEAK_CONFIRM:
             return "say it? select again"
         return {SPACE: "space", HELP: "CALL FOR HELP", EXIT_ROW: "back"}.get(self.kind, self.kind.replace("_", " "))
+
+
+#: The note on a candidate that is the patient's own keywords as chosen ("pain, leg"), offered when no sentence
+#: came in time: without it a patient may take the line for a sentence the model wrote.
+YOUR_WORDS = "your words"
 
 
 Row = tuple[Cell, ...]
@@ -78,9 +87,11 @@ LETTER_CONTROLS: Row = (Cell(UNDO), Cell(SPEAK), Cell(DELETE), Cell(CLEAR), Cell
 PHRASE_CONTROLS: Row = (Cell(UNDO), Cell(SPEAK), Cell(CLEAR), Cell(TO_LETTERS))
 
 
-def screen_rows(board: str, candidates: tuple[str, ...], speak_armed: bool = False) -> tuple[Row, ...]:
-    """The rows shown for `board` with these candidate texts (the candidate row is omitted while empty);
-    while a speak waits for its confirmation the SPEAK cell says so."""
+def screen_rows(board: str, candidates: tuple[str, ...], speak_armed: bool = False,
+                notes: tuple[str, ...] = ()) -> tuple[Row, ...]:
+    """The rows shown for `board` with these candidate texts (the candidate row is omitted while empty) and
+    their notes (`Cell.note`, by position; "" or missing: none); while a speak waits for its confirmation the
+    SPEAK cell says so."""
     if board not in (LETTERS_BOARD, PHRASES_BOARD):
         raise ValueError(f"unknown board {board!r}")
     rows: list[Row] = [HELP_ROW]
@@ -89,6 +100,6 @@ def screen_rows(board: str, candidates: tuple[str, ...], speak_armed: bool = Fal
         controls = tuple(Cell(SPEAK, SPEAK_CONFIRM) if c.kind == SPEAK else c for c in controls)
     rows.append(controls)
     if candidates:
-        rows.append(tuple(Cell(CANDIDATE, text) for text in candidates))
+        rows.append(tuple(Cell(CANDIDATE, text, notes[i] if i < len(notes) else "") for i, text in enumerate(candidates)))
     rows.extend(LETTER_ROWS if board == LETTERS_BOARD else PHRASE_ROWS)
     return tuple(rows)

@@ -248,7 +248,8 @@ class Speller(TakesEvents):
     # -- what is on screen ------------------------------------------------------------------------
     def rows(self, state: SpellerState | None = None) -> tuple[B.Row, ...]:
         s = state or self.state
-        return B.screen_rows(s.content.board, tuple(c.text for c in s.choices), s.speak_armed)
+        return B.screen_rows(s.content.board, tuple(c.text for c in s.choices), s.speak_armed,
+                             tuple(B.YOUR_WORDS if c.source == "typed" else "" for c in s.choices))
 
     def row_cells(self, row: int, state: SpellerState | None = None) -> B.Row:
         """The cells scanned inside a row; scanning modes end each row with an exit back to the rows."""
