@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 
 from myovox.bedside.session import BedsideSession
@@ -46,6 +47,18 @@ def _pump_until(session, cond, timeout=30.0):
     return False
 
 
+@contextmanager
+def _running(sug):
+    """A bedside session on the streaming suggester, stopped (and the suggester let go) whatever the test does."""
+    s = BedsideSession(find_profile("myo"), speller_config(None, None, prediction="phrases"), suggester=sug)
+    s.start()
+    try:
+        yield s
+    finally:
+        sug.go_on.set()
+        s.stop()
+
+
 def _ask(session, labels):
     st = session.speller.state
     session.speller.state = replace(st, content=replace(st.content, board=B.PHRASES_BOARD, labels=labels))
@@ -54,9 +67,7 @@ def _ask(session, labels):
 
 def test_a_keyword_answer_reaches_the_speller_as_it_grows():
     sug = _StreamingSuggester()
-    s = BedsideSession(find_profile("myo"), speller_config(None, None, prediction="phrases"), suggester=sug)
-    s.start()
-    try:
+    with _running(sug) as s:
         _ask(s, ("pain", "leg"))
         texts = lambda: [c.text for c in s.speller.state.choices]  # noqa: E731
         assert _pump_until(s, lambda: texts() == ["My leg hurts."])  # the update, before the search returned
@@ -64,22 +75,14 @@ def test_a_keyword_answer_reaches_the_speller_as_it_grows():
         assert _pump_until(s, lambda: texts() == ["My leg hurts.", "I have pain in my leg."])
         assert sug.asked_to_stop == [False]
         assert sug.on_partial is None and sug.should_stop is None  # nothing left wired after the request
-    finally:
-        sug.go_on.set()
-        s.stop()
 
 
 def test_a_newer_request_tells_the_older_search_to_stop_and_its_answer_is_dropped():
     sug = _StreamingSuggester()
-    s = BedsideSession(find_profile("myo"), speller_config(None, None, prediction="phrases"), suggester=sug)
-    s.start()
-    try:
+    with _running(sug) as s:
         _ask(s, ("pain",))
         assert _pump_until(s, lambda: bool(s.speller.state.choices))
         _ask(s, ("pain", "leg"))  # the patient picked another keyword while the first search ran
         sug.go_on.set()
         assert _pump_until(s, lambda: len(sug.asked_to_stop) == 2 and len(s.speller.state.choices) == 2)
         assert sug.asked_to_stop == [True, False]  # the first search heard a newer request was waiting
-    finally:
-        sug.go_on.set()
-        s.stop()
